@@ -1,0 +1,34 @@
+//! Ordered, reversible schema migrations. Run at start-up by `portfolio serve` and on demand
+//! by `portfolio migrate`. A migration, once released, is never edited: add a new one.
+
+pub use sea_orm_migration::prelude::*;
+
+mod conventions;
+
+mod m20261126_000001_create_people_and_partners;
+mod m20261126_000002_create_services;
+mod m20261126_000003_create_offerings;
+mod m20261126_000004_create_processes;
+mod m20261126_000005_create_projects_and_change_models;
+mod m20261126_000006_create_changes;
+mod m20261126_000007_create_releases;
+mod m20261126_000008_create_audit_events_and_tokens;
+
+/// Every migration of the portfolio schema, oldest first.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261126_000001_create_people_and_partners::Migration),
+            Box::new(m20261126_000002_create_services::Migration),
+            Box::new(m20261126_000003_create_offerings::Migration),
+            Box::new(m20261126_000004_create_processes::Migration),
+            Box::new(m20261126_000005_create_projects_and_change_models::Migration),
+            Box::new(m20261126_000006_create_changes::Migration),
+            Box::new(m20261126_000007_create_releases::Migration),
+            Box::new(m20261126_000008_create_audit_events_and_tokens::Migration),
+        ]
+    }
+}

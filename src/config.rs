@@ -1,0 +1,89 @@
+//! Command line and configuration: flags, then environment variables, then defaults.
+//! `portfolio --help` and `portfolio <command> --help` are the reference.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Service Portfolio Graph: a GraphQL backend for an ITIL service portfolio.
+#[derive(Debug, Parser)]
+#[command(name = "portfolio", version, about)]
+pub struct Cli {
+    /// Database URL: `sqlite://FILE?mode=rwc` (embedded) or `postgres://USER@HOST/DB`.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: String,
+
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Server settings, when no command is given.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+/// The embedded default: a SQLite file in the working directory, created when missing.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://portfolio.db?mode=rwc";
+
+/// Commands of the `portfolio` binary.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Migrate the database, then serve GraphQL (the default).
+    Serve(ServeArgs),
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Load a data set.
+    Seed {
+        /// Which data set.
+        #[arg(value_enum)]
+        set: SeedSet,
+    },
+    /// Print the GraphQL schema (SDL).
+    Schema,
+}
+
+/// Data sets `portfolio seed` can load.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SeedSet {
+    /// The demo portfolio: processes, services, offerings, a PMO project, changes, releases.
+    Demo,
+}
+
+/// Settings of `portfolio serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, env = "PORTFOLIO_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+
+    /// Load the demo portfolio into an empty database (always done on the embedded default).
+    #[arg(long, env = "PORTFOLIO_DEMO")]
+    pub demo: bool,
+
+    /// Allow reads without a token. Defaults to on for SQLite (the embedded demo) and off otherwise.
+    #[arg(long, env = "PORTFOLIO_ANONYMOUS_READ")]
+    pub anonymous_read: Option<bool>,
+
+    /// Largest number of pooled database connections (default: 4 on SQLite, 10 on PostgreSQL).
+    #[arg(long, env = "PORTFOLIO_DB_MAX_CONNECTIONS")]
+    pub db_max_connections: Option<u32>,
+
+    /// Deepest selection nesting a query may have.
+    #[arg(long, env = "PORTFOLIO_MAX_DEPTH", default_value_t = 16)]
+    pub max_depth: usize,
+
+    /// Largest complexity (number of selected fields) a query may have.
+    #[arg(long, env = "PORTFOLIO_MAX_COMPLEXITY", default_value_t = 5000)]
+    pub max_complexity: usize,
+}
+
+impl Default for ServeArgs {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:0".into(),
+            demo: false,
+            anonymous_read: None,
+            db_max_connections: None,
+            max_depth: 16,
+            max_complexity: 5000,
+        }
+    }
+}

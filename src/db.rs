@@ -1,0 +1,77 @@
+//! Database connection: pool sizing and SQLite pragmas per engine, migrations, and the
+//! statement counter that `/metrics` and the N+1 test read.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
+
+/// Counts the SQL statements the server executes.
+#[derive(Clone, Debug, Default)]
+pub struct StatementCounter(Arc<AtomicU64>);
+
+impl StatementCounter {
+    /// Statements executed since start-up.
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Whether a SQLite URL names an in-memory database, whose every connection would be a
+/// separate, empty database.
+fn is_memory(url: &str) -> bool {
+    url.contains(":memory:") || url.contains("mode=memory")
+}
+
+/// Connects with settings suited to the engine and counts every statement.
+pub async fn connect(
+    url: &str,
+    max_connections: Option<u32>,
+) -> Result<(DatabaseConnection, StatementCounter), DbErr> {
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(10));
+    if url.starts_with("sqlite:") {
+        // One writer at a time is SQLite's nature; WAL lets readers run beside it, and the
+        // busy timeout makes writers queue instead of failing at once.
+        let pool = if is_memory(url) {
+            1
+        } else {
+            max_connections.unwrap_or(4)
+        };
+        opts.max_connections(pool)
+            .min_connections(1)
+            .map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(5))
+                    .create_if_missing(true)
+                    .statement_cache_capacity(256)
+            });
+    } else {
+        opts.max_connections(max_connections.unwrap_or(10))
+            .min_connections(1);
+    }
+    let mut db = Database::connect(opts).await?;
+    let counter = StatementCounter::default();
+    let c = counter.0.clone();
+    db.set_metric_callback(move |_| {
+        c.fetch_add(1, Ordering::Relaxed);
+    });
+    Ok((db, counter))
+}
+
+/// Applies pending migrations.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}
+
+/// Whether the engine is the embedded default.
+pub fn is_sqlite(db: &DatabaseConnection) -> bool {
+    db.get_database_backend() == DbBackend::Sqlite
+}

@@ -1,0 +1,88 @@
+//! Relay connections built from store pages, with a `totalCount` that costs a (batched)
+//! `COUNT` query only when a client asks for it.
+
+use std::sync::Arc;
+
+use async_graphql::connection::{Connection, Edge, EmptyFields};
+use async_graphql::{Context, Object, OutputType, Result};
+use futures_util::future::BoxFuture;
+
+use super::loader;
+use super::loaders::{AppLoader, CountKey, LoadError, PageKey};
+use crate::error::AppError;
+use crate::store::listing::{Filter, List};
+use crate::store::page::{ModelOf, PageArgs};
+
+/// A Relay connection of `N` with `totalCount`.
+pub type Conn<N> = Connection<String, N, TotalCount, EmptyFields>;
+
+trait CountSource: Send + Sync {
+    fn count<'a>(&'a self, loader: &'a AppLoader) -> BoxFuture<'a, Result<i64, LoadError>>;
+}
+
+impl<F: Filter> CountSource for PageKey<F> {
+    fn count<'a>(&'a self, loader: &'a AppLoader) -> BoxFuture<'a, Result<i64, LoadError>> {
+        Box::pin(async move { Ok(loader.load_one(CountKey(self.clone())).await?.unwrap_or(0)) })
+    }
+}
+
+/// The `totalCount` field of every connection, resolved lazily.
+pub struct TotalCount(Box<dyn CountSource>);
+
+#[Object]
+impl TotalCount {
+    /// Number of items in the whole list (all pages), with the list's filters applied.
+    async fn total_count(&self, ctx: &Context<'_>) -> Result<i32> {
+        let n = self.0.count(loader(ctx)).await.map_err(AppError::from)?;
+        Ok(i32::try_from(n).unwrap_or(i32::MAX))
+    }
+}
+
+/// Loads one page of `list` for `parent` through the request's loader and wraps it as a
+/// connection of `N`.
+pub async fn load<F, N>(ctx: &Context<'_>, parent: Option<i64>, list: List<F>) -> Result<Conn<N>>
+where
+    F: Filter,
+    ModelOf<List<F>>: Clone + Send + Sync,
+    N: OutputType + From<ModelOf<List<F>>>,
+{
+    let key = PageKey { parent, list };
+    let page = loader(ctx)
+        .load_one(key.clone())
+        .await
+        .map_err(AppError::from)?
+        .unwrap_or_default();
+    let page = Arc::unwrap_or_clone(page);
+    let mut conn = Connection::with_additional_fields(
+        page.has_previous_page,
+        page.has_next_page,
+        TotalCount(Box::new(key)),
+    );
+    conn.edges.extend(
+        page.rows
+            .into_iter()
+            .map(|(cursor, m)| Edge::new(cursor, N::from(m))),
+    );
+    Ok(conn)
+}
+
+/// Builds a [`List`] from a filter and the connection arguments, or a client error.
+pub fn list<F: Filter>(
+    scope: F::Scope,
+    filter: F,
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> Result<List<F>, AppError> {
+    List::new(
+        scope,
+        filter,
+        &PageArgs {
+            first,
+            after,
+            last,
+            before,
+        },
+    )
+}

@@ -1,0 +1,342 @@
+//! Batched loaders: every relationship field of the schema goes through one of these, so a
+//! request costs one statement per (field, arguments) pair, whatever the number of parents.
+//! One [`Loaders`] per request, with a per-request cache.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
+use entity::{ChangeStatus, service_offering};
+use futures_util::future::try_join_all;
+use sea_orm::{DatabaseConnection, EntityTrait, FromQueryResult};
+
+use crate::error::AppError;
+use crate::store::listing::{Filter, List};
+use crate::store::lookup::{self, Children, HasId};
+use crate::store::page::{self, ModelOf, PageRows};
+
+/// The request's loader; resolvers reach it through [`loader`].
+pub type AppLoader = DataLoader<Loaders, HashMapCache>;
+
+/// Error of every loader: shared, since one failed batch fails every key in it.
+pub type LoadError = Arc<AppError>;
+
+/// Creates the loader of one request.
+pub fn new_loader(db: DatabaseConnection) -> AppLoader {
+    DataLoader::with_cache(Loaders { db }, tokio::spawn, HashMapCache::default())
+}
+
+/// Handle to the database for the loader implementations.
+pub struct Loaders {
+    db: DatabaseConnection,
+}
+
+fn shared(err: AppError) -> LoadError {
+    Arc::new(err)
+}
+
+// ------------------------------------------------------------------ pages and counts
+
+/// One page of a list for one parent (`None` for a top-level list).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PageKey<F: Filter> {
+    pub parent: Option<i64>,
+    pub list: List<F>,
+}
+
+/// The total count of a list for one parent.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CountKey<F: Filter>(pub PageKey<F>);
+
+/// Groups keys by their list, so that each distinct list costs one statement for all parents.
+fn by_list<F: Filter>(
+    keys: impl Iterator<Item = PageKey<F>>,
+) -> HashMap<List<F>, Vec<Option<i64>>> {
+    let mut groups: HashMap<List<F>, Vec<Option<i64>>> = HashMap::new();
+    for k in keys {
+        groups.entry(k.list).or_default().push(k.parent);
+    }
+    groups
+}
+
+fn parent_ids(parents: &[Option<i64>]) -> Option<Vec<i64>> {
+    let ids: Vec<i64> = parents.iter().flatten().copied().collect();
+    (!ids.is_empty()).then_some(ids)
+}
+
+impl<F> Loader<PageKey<F>> for Loaders
+where
+    F: Filter,
+    ModelOf<List<F>>: Clone + Send + Sync,
+{
+    type Value = Arc<PageRows<ModelOf<List<F>>>>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[PageKey<F>],
+    ) -> Result<HashMap<PageKey<F>, Self::Value>, LoadError> {
+        let groups = by_list(keys.iter().cloned());
+        let results = try_join_all(groups.into_iter().map(|(list, parents)| async move {
+            let ids = parent_ids(&parents);
+            let pages = page::fetch_pages(&self.db, &list, ids.as_deref())
+                .await
+                .map_err(shared)?;
+            Ok::<_, LoadError>((list, parents, pages))
+        }))
+        .await?;
+        let mut out = HashMap::new();
+        for (list, parents, mut pages) in results {
+            for parent in parents {
+                let rows = pages.remove(&parent).unwrap_or_default();
+                out.insert(
+                    PageKey {
+                        parent,
+                        list: list.clone(),
+                    },
+                    Arc::new(rows),
+                );
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl<F: Filter> Loader<CountKey<F>> for Loaders {
+    type Value = i64;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[CountKey<F>]) -> Result<HashMap<CountKey<F>, i64>, LoadError> {
+        let groups = by_list(keys.iter().map(|k| k.0.clone()));
+        let results = try_join_all(groups.into_iter().map(|(list, parents)| async move {
+            let ids = parent_ids(&parents);
+            let counts = page::count(&self.db, &list, ids.as_deref())
+                .await
+                .map_err(shared)?;
+            Ok::<_, LoadError>((list, parents, counts))
+        }))
+        .await?;
+        let mut out = HashMap::new();
+        for (list, parents, counts) in results {
+            for parent in parents {
+                let n = counts.get(&parent).copied().unwrap_or(0);
+                out.insert(
+                    CountKey(PageKey {
+                        parent,
+                        list: list.clone(),
+                    }),
+                    n,
+                );
+            }
+        }
+        Ok(out)
+    }
+}
+
+// ------------------------------------------------------------------ rows by id
+
+/// A row of entity `E` by id.
+pub struct ById<E>(pub i64, PhantomData<fn() -> E>);
+
+impl<E> ById<E> {
+    /// Key of row `id`.
+    pub fn new(id: i64) -> Self {
+        Self(id, PhantomData)
+    }
+}
+impl<E> Clone for ById<E> {
+    fn clone(&self) -> Self {
+        Self::new(self.0)
+    }
+}
+impl<E> PartialEq for ById<E> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+impl<E> Eq for ById<E> {}
+impl<E> Hash for ById<E> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+impl<E> Loader<ById<E>> for Loaders
+where
+    E: EntityTrait,
+    E::Model: HasId + Clone + Send + Sync,
+{
+    type Value = E::Model;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[ById<E>]) -> Result<HashMap<ById<E>, E::Model>, LoadError> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let rows = lookup::by_ids::<E, _>(&self.db, &ids)
+            .await
+            .map_err(shared)?;
+        Ok(rows.into_iter().map(|(id, m)| (ById::new(id), m)).collect())
+    }
+}
+
+// ------------------------------------------------------------------ children lists
+
+/// All children of entity `E` of one parent, through a [`Children`] relationship.
+pub struct ChildrenOf<E> {
+    pub spec: Children,
+    pub parent: i64,
+    _entity: PhantomData<fn() -> E>,
+}
+
+impl<E> ChildrenOf<E> {
+    /// Key of the children of `parent` through `spec`.
+    pub fn new(spec: Children, parent: i64) -> Self {
+        Self {
+            spec,
+            parent,
+            _entity: PhantomData,
+        }
+    }
+}
+impl<E> Clone for ChildrenOf<E> {
+    fn clone(&self) -> Self {
+        Self::new(self.spec, self.parent)
+    }
+}
+impl<E> PartialEq for ChildrenOf<E> {
+    fn eq(&self, other: &Self) -> bool {
+        self.spec == other.spec && self.parent == other.parent
+    }
+}
+impl<E> Eq for ChildrenOf<E> {}
+impl<E> Hash for ChildrenOf<E> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.spec.hash(state);
+        self.parent.hash(state);
+    }
+}
+
+impl<E> Loader<ChildrenOf<E>> for Loaders
+where
+    E: EntityTrait,
+    E::Model: FromQueryResult + Clone + Send + Sync,
+{
+    type Value = Arc<Vec<E::Model>>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[ChildrenOf<E>],
+    ) -> Result<HashMap<ChildrenOf<E>, Self::Value>, LoadError> {
+        let mut groups: HashMap<Children, Vec<i64>> = HashMap::new();
+        for k in keys {
+            groups.entry(k.spec).or_default().push(k.parent);
+        }
+        let results = try_join_all(groups.into_iter().map(|(spec, parents)| async move {
+            let found = lookup::children::<E, _>(&self.db, spec, &parents)
+                .await
+                .map_err(shared)?;
+            Ok::<_, LoadError>((spec, parents, found))
+        }))
+        .await?;
+        let mut out = HashMap::new();
+        for (spec, parents, mut found) in results {
+            for p in parents {
+                out.insert(
+                    ChildrenOf::new(spec, p),
+                    Arc::new(found.remove(&p).unwrap_or_default()),
+                );
+            }
+        }
+        Ok(out)
+    }
+}
+
+// ------------------------------------------------------------------ aggregates
+
+/// The offerings impacted by a change or a release.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ImpactedOfferings {
+    OfChange(i64),
+    OfRelease(i64),
+}
+
+impl Loader<ImpactedOfferings> for Loaders {
+    type Value = Arc<Vec<service_offering::Model>>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[ImpactedOfferings],
+    ) -> Result<HashMap<ImpactedOfferings, Self::Value>, LoadError> {
+        let changes: Vec<i64> = keys
+            .iter()
+            .filter_map(|k| match k {
+                ImpactedOfferings::OfChange(id) => Some(*id),
+                ImpactedOfferings::OfRelease(_) => None,
+            })
+            .collect();
+        let releases: Vec<i64> = keys
+            .iter()
+            .filter_map(|k| match k {
+                ImpactedOfferings::OfRelease(id) => Some(*id),
+                ImpactedOfferings::OfChange(_) => None,
+            })
+            .collect();
+        let mut out = HashMap::new();
+        for (ids, link, column, key) in [
+            (
+                changes,
+                "change_service",
+                "change_id",
+                ImpactedOfferings::OfChange as fn(i64) -> ImpactedOfferings,
+            ),
+            (
+                releases,
+                "release_service",
+                "release_id",
+                ImpactedOfferings::OfRelease,
+            ),
+        ] {
+            if ids.is_empty() {
+                continue;
+            }
+            let mut found = lookup::impacted_offerings(&self.db, link, column, &ids)
+                .await
+                .map_err(shared)?;
+            for id in ids {
+                out.insert(key(id), Arc::new(found.remove(&id).unwrap_or_default()));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// How many changes of a project are in each status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ProjectChangeSummary(pub i64);
+
+impl Loader<ProjectChangeSummary> for Loaders {
+    type Value = Arc<Vec<(ChangeStatus, i64)>>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[ProjectChangeSummary],
+    ) -> Result<HashMap<ProjectChangeSummary, Self::Value>, LoadError> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let mut found = lookup::change_status_counts(&self.db, &ids)
+            .await
+            .map_err(shared)?;
+        Ok(ids
+            .into_iter()
+            .map(|id| {
+                (
+                    ProjectChangeSummary(id),
+                    Arc::new(found.remove(&id).unwrap_or_default()),
+                )
+            })
+            .collect())
+    }
+}

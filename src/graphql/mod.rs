@@ -1,0 +1,146 @@
+//! The GraphQL schema: object types, inputs, loaders and the query root. Resolvers are thin:
+//! they decode arguments, go through a loader or the store, and map errors to codes.
+
+pub mod connection;
+pub mod enums;
+pub mod ids;
+pub mod inputs;
+pub mod loaders;
+pub mod query;
+pub mod types;
+pub mod viewer;
+
+use std::sync::Arc;
+
+use async_graphql::dataloader::Loader;
+use async_graphql::{Context, EmptyMutation, EmptySubscription, ErrorExtensions, Schema};
+use sea_orm::{DatabaseConnection, EntityTrait};
+
+use crate::error::AppError;
+use crate::store::lookup::{Children, HasId};
+use loaders::{AppLoader, ById, ChildrenOf, LoadError, Loaders};
+
+/// The schema served at `/graphql`.
+pub type AppSchema = Schema<query::Query, EmptyMutation, EmptySubscription>;
+
+/// Limits that protect the server from expensive documents.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Deepest nesting of selections.
+    pub depth: usize,
+    /// Largest complexity (number of fields, connection fields weighted by page size).
+    pub complexity: usize,
+}
+
+/// Builds the schema once, at start-up; per-request data (the loader) is added per request.
+pub fn build_schema(db: DatabaseConnection, limits: Limits) -> AppSchema {
+    Schema::build(query::Query::default(), EmptyMutation, EmptySubscription)
+        .data(db)
+        .limit_depth(limits.depth)
+        .limit_complexity(limits.complexity)
+        .finish()
+}
+
+/// The SDL of the schema, as `portfolio schema` prints it and `schema.graphql` holds it.
+pub fn sdl() -> String {
+    Schema::build(query::Query::default(), EmptyMutation, EmptySubscription)
+        .finish()
+        .sdl()
+}
+
+impl From<AppError> for async_graphql::Error {
+    fn from(err: AppError) -> Self {
+        let code = err.code();
+        async_graphql::Error::new(err.public_message()).extend_with(|_, ext| ext.set("code", code))
+    }
+}
+
+/// The request's loader.
+pub fn loader<'a>(ctx: &Context<'a>) -> &'a AppLoader {
+    ctx.data_unchecked::<AppLoader>()
+}
+
+/// The database connection pool.
+pub fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
+    ctx.data_unchecked::<DatabaseConnection>()
+}
+
+/// Loads row `id` of `E` through the request's loader.
+pub async fn by_id<E>(ctx: &Context<'_>, id: i64) -> async_graphql::Result<Option<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: HasId + Clone + Send + Sync,
+    Loaders: Loader<ById<E>, Value = E::Model, Error = LoadError>,
+{
+    Ok(loader(ctx)
+        .load_one(ById::<E>::new(id))
+        .await
+        .map_err(AppError::from)?)
+}
+
+/// Loads an optional reference through the request's loader.
+pub async fn by_opt_id<E>(
+    ctx: &Context<'_>,
+    id: Option<i64>,
+) -> async_graphql::Result<Option<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: HasId + Clone + Send + Sync,
+    Loaders: Loader<ById<E>, Value = E::Model, Error = LoadError>,
+{
+    match id {
+        Some(id) => by_id::<E>(ctx, id).await,
+        None => Ok(None),
+    }
+}
+
+/// Loads a required reference; its absence is a broken foreign key, hence internal.
+pub async fn required<E>(ctx: &Context<'_>, id: i64) -> async_graphql::Result<E::Model>
+where
+    E: EntityTrait,
+    E::Model: HasId + Clone + Send + Sync,
+    Loaders: Loader<ById<E>, Value = E::Model, Error = LoadError>,
+{
+    by_id::<E>(ctx, id)
+        .await?
+        .ok_or_else(|| AppError::Internal(format!("dangling reference to id {id}")).into())
+}
+
+/// Loads the children of `parent` through `spec`.
+pub async fn children<E>(
+    ctx: &Context<'_>,
+    spec: Children,
+    parent: i64,
+) -> async_graphql::Result<Arc<Vec<E::Model>>>
+where
+    E: EntityTrait,
+    E::Model: Clone + Send + Sync,
+    Loaders: Loader<ChildrenOf<E>, Value = Arc<Vec<E::Model>>, Error = LoadError>,
+{
+    Ok(loader(ctx)
+        .load_one(ChildrenOf::<E>::new(spec, parent))
+        .await
+        .map_err(AppError::from)?
+        .unwrap_or_default())
+}
+
+/// Loads rows of `E` by id in one batch, in the order of `ids`, skipping unknown ids.
+pub async fn many<E>(
+    ctx: &Context<'_>,
+    ids: impl IntoIterator<Item = i64>,
+) -> async_graphql::Result<Vec<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: HasId + Clone + Send + Sync,
+    Loaders: Loader<ById<E>, Value = E::Model, Error = LoadError>,
+{
+    let ids: Vec<i64> = ids.into_iter().collect();
+    let found = loader(ctx)
+        .load_many(ids.iter().map(|id| ById::<E>::new(*id)))
+        .await
+        .map_err(AppError::from)?;
+    Ok(ids
+        .iter()
+        .filter_map(|id| found.get(&ById::new(*id)).cloned())
+        .collect())
+}

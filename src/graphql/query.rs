@@ -1,0 +1,390 @@
+//! The query root: collections with filters and cursors, natural-key look-ups, global
+//! object identification and reporting.
+
+use async_graphql::{Context, ID, Object, Result};
+use chrono::{DateTime, Utc};
+use entity::{change, change_model, person, process, project, service, service_offering};
+
+use super::connection::{self, Conn};
+use super::enums::*;
+use super::ids::{Kind, decode, decode_opt};
+use super::inputs::{ChangeFilter, ChangeOrder, ReleaseFilter, ServiceFilter};
+use super::types::*;
+use super::viewer::Viewer;
+use super::{by_opt_id, db};
+use crate::error::AppError;
+use crate::store::listing::{
+    self, AuditScope, ChangeScope, OfferingScope, ProjectScope, ReleaseScope, Root, ServiceScope,
+};
+use crate::store::lookup::by_key;
+use crate::store::reporting;
+
+/// Most IDs `nodes` takes at once.
+const MAX_NODES: usize = 100;
+
+/// Entry points for reading the portfolio graph.
+#[derive(Default)]
+pub struct Query;
+
+#[Object]
+impl Query {
+    /// Fetches any object by its global ID; null when it does not exist.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
+        node::fetch(ctx, &id, "id").await
+    }
+
+    /// Fetches up to 100 objects by global ID, in order; null for those that do not exist.
+    async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<Node>>> {
+        if ids.len() > MAX_NODES {
+            return Err(AppError::LimitExceeded(format!(
+                "`ids` has {} IDs; at most {MAX_NODES} are allowed",
+                ids.len()
+            ))
+            .into());
+        }
+        node::fetch_many(ctx, &ids).await
+    }
+
+    /// The person of the bearer token; null for anonymous callers.
+    async fn viewer(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        Ok(by_opt_id::<person::Entity>(ctx, Viewer::of(ctx).person_id)
+            .await?
+            .map(Person))
+    }
+
+    /// Services of the portfolio.
+    async fn services(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ServiceFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<Service>> {
+        let filter = filter.unwrap_or_default().resolve()?;
+        connection::load(
+            ctx,
+            None,
+            connection::list(ServiceScope::Root, filter, first, after, last, before)?,
+        )
+        .await
+    }
+
+    /// A service by its key.
+    async fn service(&self, ctx: &Context<'_>, key: String) -> Result<Option<Service>> {
+        Ok(
+            by_key::<service::Entity, _>(db(ctx), service::Column::Key, &key)
+                .await?
+                .map(Service),
+        )
+    }
+
+    /// Service offerings, optionally only in some states.
+    async fn service_offerings(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<Vec<OfferingStatus>>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<ServiceOffering>> {
+        let filter = listing::OfferingFilter {
+            status: to_entity(status),
+        };
+        connection::load(
+            ctx,
+            None,
+            connection::list(OfferingScope::Root, filter, first, after, last, before)?,
+        )
+        .await
+    }
+
+    /// A service offering by its key.
+    async fn service_offering(
+        &self,
+        ctx: &Context<'_>,
+        key: String,
+    ) -> Result<Option<ServiceOffering>> {
+        Ok(
+            by_key::<service_offering::Entity, _>(db(ctx), service_offering::Column::Key, &key)
+                .await?
+                .map(ServiceOffering),
+        )
+    }
+
+    /// People, optionally matching a case-insensitive text in name or e-mail.
+    async fn people(
+        &self,
+        ctx: &Context<'_>,
+        search: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<Person>> {
+        let filter = listing::PersonFilter { search };
+        connection::load(
+            ctx,
+            None,
+            connection::list(Root::Root, filter, first, after, last, before)?,
+        )
+        .await
+    }
+
+    /// Partners: suppliers, manufacturers and vendors.
+    async fn partners(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<Partner>> {
+        connection::load(
+            ctx,
+            None,
+            connection::list(Root::Root, listing::AllPartners, first, after, last, before)?,
+        )
+        .await
+    }
+
+    /// Processes.
+    async fn processes(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<Process>> {
+        connection::load(
+            ctx,
+            None,
+            connection::list(
+                Root::Root,
+                listing::AllProcesses,
+                first,
+                after,
+                last,
+                before,
+            )?,
+        )
+        .await
+    }
+
+    /// A process by its key, e.g. `change-management`.
+    async fn process(&self, ctx: &Context<'_>, key: String) -> Result<Option<Process>> {
+        Ok(
+            by_key::<process::Entity, _>(db(ctx), process::Column::Key, &key)
+                .await?
+                .map(Process),
+        )
+    }
+
+    /// Projects, optionally by status, manager or a case-insensitive text in code or name.
+    #[allow(clippy::too_many_arguments)]
+    async fn projects(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<Vec<ProjectStatus>>,
+        manager_id: Option<ID>,
+        search: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<Project>> {
+        let filter = listing::ProjectFilter {
+            status: to_entity(status),
+            manager_id: decode_opt(manager_id.as_ref(), Kind::Person, "managerId")?,
+            search,
+        };
+        connection::load(
+            ctx,
+            None,
+            connection::list(ProjectScope::Root, filter, first, after, last, before)?,
+        )
+        .await
+    }
+
+    /// A project by its code.
+    async fn project(&self, ctx: &Context<'_>, code: String) -> Result<Option<Project>> {
+        Ok(
+            by_key::<project::Entity, _>(db(ctx), project::Column::Code, &code)
+                .await?
+                .map(Project),
+        )
+    }
+
+    /// Change models.
+    async fn change_models(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<ChangeModel>> {
+        connection::load(
+            ctx,
+            None,
+            connection::list(
+                Root::Root,
+                listing::AllChangeModels,
+                first,
+                after,
+                last,
+                before,
+            )?,
+        )
+        .await
+    }
+
+    /// A change model by its key.
+    async fn change_model(&self, ctx: &Context<'_>, key: String) -> Result<Option<ChangeModel>> {
+        Ok(
+            by_key::<change_model::Entity, _>(db(ctx), change_model::Column::Key, &key)
+                .await?
+                .map(ChangeModel),
+        )
+    }
+
+    /// Changes, filtered and ordered.
+    async fn changes(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ChangeFilter>,
+        order_by: Option<ChangeOrder>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<Change>> {
+        let filter = filter.unwrap_or_default().resolve(order_by)?;
+        connection::load(
+            ctx,
+            None,
+            connection::list(ChangeScope::Root, filter, first, after, last, before)?,
+        )
+        .await
+    }
+
+    /// A change by its number, e.g. `CHG0000042`.
+    async fn change(&self, ctx: &Context<'_>, number: String) -> Result<Option<Change>> {
+        Ok(
+            by_key::<change::Entity, _>(db(ctx), change::Column::Number, &number)
+                .await?
+                .map(Change),
+        )
+    }
+
+    /// Releases, filtered.
+    async fn releases(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ReleaseFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<Release>> {
+        let filter = filter.unwrap_or_default().resolve()?;
+        connection::load(
+            ctx,
+            None,
+            connection::list(ReleaseScope::Root, filter, first, after, last, before)?,
+        )
+        .await
+    }
+
+    /// The audit trail, oldest first, optionally for one object, one type, one actor or a period.
+    #[allow(clippy::too_many_arguments)]
+    async fn audit_events(
+        &self,
+        ctx: &Context<'_>,
+        entity_id: Option<ID>,
+        entity_type: Option<String>,
+        actor_id: Option<ID>,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<AuditEvent>> {
+        let (entity_kind, entity_row) = match &entity_id {
+            Some(id) => {
+                let (k, r) = super::ids::decode_any(id, "entityId")?;
+                (Some(k.name().to_owned()), Some(r))
+            }
+            None => (None, None),
+        };
+        if let (Some(t), Some(k)) = (&entity_type, &entity_kind) {
+            if t != k {
+                return Err(AppError::bad_input(format!(
+                    "`entityId` is a {k}, but `entityType` is {t}"
+                ))
+                .into());
+            }
+        }
+        let filter = listing::AuditFilter {
+            entity_type: entity_kind.or(entity_type),
+            entity_id: entity_row,
+            actor_id: decode_opt(actor_id.as_ref(), Kind::Person, "actorId")?,
+            from,
+            to,
+        };
+        connection::load(
+            ctx,
+            None,
+            connection::list(AuditScope::Root, filter, first, after, last, before)?,
+        )
+        .await
+    }
+
+    /// Figures over the changes created in [from, to], optionally of one service or project.
+    async fn change_metrics(
+        &self,
+        ctx: &Context<'_>,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+        service_id: Option<ID>,
+        project_id: Option<ID>,
+    ) -> Result<ChangeMetrics> {
+        let scope = reporting::MetricsScope {
+            from,
+            to,
+            service_id: decode_opt(service_id.as_ref(), Kind::Service, "serviceId")?,
+            project_id: decode_opt(project_id.as_ref(), Kind::Project, "projectId")?,
+        };
+        Ok(ChangeMetrics(
+            reporting::change_metrics(db(ctx), &scope).await?,
+        ))
+    }
+
+    /// The forward schedule of change: changes planned in [from, to] (optionally touching
+    /// some services) and the conflicts between them.
+    async fn change_schedule(
+        &self,
+        ctx: &Context<'_>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        service_ids: Option<Vec<ID>>,
+    ) -> Result<ChangeSchedule> {
+        if from > to {
+            return Err(AppError::bad_input("`from` must not be after `to`").into());
+        }
+        let services = service_ids
+            .map(|ids| {
+                ids.iter()
+                    .map(|id| decode(id, Kind::Service, "serviceIds"))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?;
+        let changes = reporting::schedule(db(ctx), from, to, services.as_deref()).await?;
+        let conflicts = reporting::conflicts(db(ctx), from, to, services.as_deref()).await?;
+        Ok(ChangeSchedule { changes, conflicts })
+    }
+}

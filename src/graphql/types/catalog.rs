@@ -1,0 +1,316 @@
+//! Products and partners: services, their partners, offerings and offering components.
+
+use async_graphql::{Context, ID, Object, Result};
+use chrono::{DateTime, Utc};
+use entity::{offering_component, partner, person, service, service_offering, service_partner};
+
+use super::{Change, Person, Release, wrapper};
+use crate::graphql::connection::{self, Conn};
+use crate::graphql::enums::*;
+use crate::graphql::ids::{Kind, encode};
+use crate::graphql::inputs::{ChangeFilter, ChangeOrder, ReleaseFilter};
+use crate::graphql::{by_opt_id, children, required};
+use crate::store::listing::{self, ChangeScope, OfferingScope, ReleaseScope};
+use crate::store::lookup::Children;
+use crate::store::page::Via;
+
+wrapper!(
+    /// A service of the portfolio (a Product of the Four Ps), owned by a person, delivered to
+    /// consumers through offerings, changed by changes and released by releases.
+    Service, service::Model
+);
+
+pub(crate) const SERVICE_PARTNERS: Children = Children {
+    table: "service_partner",
+    via: Via::Column("service_id"),
+    order_by: "partner_id",
+};
+const PARTNER_SERVICES: Children = Children {
+    table: "service_partner",
+    via: Via::Column("partner_id"),
+    order_by: "service_id",
+};
+const OFFERING_COMPONENTS: Children = Children {
+    table: "offering_component",
+    via: Via::Column("offering_id"),
+    order_by: "id",
+};
+
+#[Object]
+impl Service {
+    /// Opaque global ID.
+    pub async fn id(&self) -> ID {
+        encode(Kind::Service, self.0.id)
+    }
+    /// Unique slug, stable across environments; look-up key of `Query.service`.
+    async fn key(&self) -> &str {
+        &self.0.key
+    }
+    /// Display name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// What the service does, for whom.
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    /// Lifecycle stage.
+    async fn lifecycle(&self) -> ServiceLifecycle {
+        self.0.lifecycle.into()
+    }
+    /// How much the business depends on it.
+    async fn criticality(&self) -> Criticality {
+        self.0.criticality.into()
+    }
+    /// The accountable owner, if one is named.
+    async fn owner(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        Ok(by_opt_id::<person::Entity>(ctx, self.0.owner_id)
+            .await?
+            .map(Person::from))
+    }
+    /// Offerings that include this service.
+    async fn offerings(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<ServiceOffering>> {
+        let list = connection::list(
+            OfferingScope::Service,
+            listing::OfferingFilter::default(),
+            first,
+            after,
+            last,
+            before,
+        )?;
+        connection::load(ctx, Some(self.0.id), list).await
+    }
+    /// Partners (suppliers, manufacturers, vendors) involved, with their role.
+    async fn partners(&self, ctx: &Context<'_>) -> Result<Vec<ServicePartner>> {
+        let links = children::<service_partner::Entity>(ctx, SERVICE_PARTNERS, self.0.id).await?;
+        Ok(links.iter().cloned().map(ServicePartner).collect())
+    }
+    /// Changes that touch this service.
+    async fn changes(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ChangeFilter>,
+        order_by: Option<ChangeOrder>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<Change>> {
+        let filter = filter.unwrap_or_default().resolve(order_by)?;
+        let list = connection::list(ChangeScope::Service, filter, first, after, last, before)?;
+        connection::load(ctx, Some(self.0.id), list).await
+    }
+    /// Releases that deliver to this service.
+    async fn releases(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ReleaseFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<Release>> {
+        let filter = filter.unwrap_or_default().resolve()?;
+        let list = connection::list(ReleaseScope::Service, filter, first, after, last, before)?;
+        connection::load(ctx, Some(self.0.id), list).await
+    }
+    /// When the service was recorded.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When the service last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// Row version, for `expectedVersion` in updates.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+}
+
+/// A partner's involvement in a service.
+#[derive(Clone, Debug)]
+pub struct ServicePartner(pub service_partner::Model);
+
+#[Object]
+impl ServicePartner {
+    /// The service.
+    async fn service(&self, ctx: &Context<'_>) -> Result<Service> {
+        Ok(required::<service::Entity>(ctx, self.0.service_id)
+            .await?
+            .into())
+    }
+    /// The partner.
+    async fn partner(&self, ctx: &Context<'_>) -> Result<Partner> {
+        Ok(required::<partner::Entity>(ctx, self.0.partner_id)
+            .await?
+            .into())
+    }
+    /// What the partner does for the service, e.g. "hosting" or "licences".
+    async fn role(&self) -> &str {
+        &self.0.role
+    }
+    /// Reference of the underpinning contract, if any.
+    async fn contract_ref(&self) -> Option<&str> {
+        self.0.contract_ref.as_deref()
+    }
+}
+
+wrapper!(
+    /// A supplier, manufacturer or vendor (the Partners of the Four Ps).
+    Partner, partner::Model
+);
+
+#[Object]
+impl Partner {
+    /// Opaque global ID.
+    pub async fn id(&self) -> ID {
+        encode(Kind::Partner, self.0.id)
+    }
+    /// Company name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// Supplier, manufacturer or vendor.
+    async fn kind(&self) -> PartnerKind {
+        self.0.kind.into()
+    }
+    /// The services this partner is involved in, with its role in each.
+    async fn services(&self, ctx: &Context<'_>) -> Result<Vec<ServicePartner>> {
+        let links = children::<service_partner::Entity>(ctx, PARTNER_SERVICES, self.0.id).await?;
+        Ok(links.iter().cloned().map(ServicePartner).collect())
+    }
+    /// When the partner was recorded.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When the partner last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// Row version, for `expectedVersion` in updates.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+}
+
+wrapper!(
+    /// A service offering (ITIL 4): a description of one or more services designed for the
+    /// needs of a target consumer group, made of goods, access to resources and service actions.
+    ServiceOffering, service_offering::Model
+);
+
+#[Object]
+impl ServiceOffering {
+    /// Opaque global ID.
+    pub async fn id(&self) -> ID {
+        encode(Kind::ServiceOffering, self.0.id)
+    }
+    /// Unique slug; look-up key of `Query.serviceOffering`.
+    async fn key(&self) -> &str {
+        &self.0.key
+    }
+    /// Display name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// What is offered.
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    /// The consumers this offering is designed for.
+    async fn target_consumer_group(&self) -> &str {
+        &self.0.target_consumer_group
+    }
+    /// Publication state.
+    async fn status(&self) -> OfferingStatus {
+        self.0.status.into()
+    }
+    /// The services this offering describes.
+    async fn services(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<Service>> {
+        let list = connection::list(
+            listing::ServiceScope::Offering,
+            listing::ServiceFilter::default(),
+            first,
+            after,
+            last,
+            before,
+        )?;
+        connection::load(ctx, Some(self.0.id), list).await
+    }
+    /// What the consumer gets, optionally only of one kind.
+    async fn components(
+        &self,
+        ctx: &Context<'_>,
+        kind: Option<OfferingComponentKind>,
+    ) -> Result<Vec<OfferingComponent>> {
+        let all =
+            children::<offering_component::Entity>(ctx, OFFERING_COMPONENTS, self.0.id).await?;
+        let wanted: Option<entity::OfferingComponentKind> = kind.map(Into::into);
+        Ok(all
+            .iter()
+            .filter(|c| wanted.is_none_or(|k| c.kind == k))
+            .cloned()
+            .map(OfferingComponent)
+            .collect())
+    }
+    /// When the offering was recorded.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When the offering last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// Row version, for `expectedVersion` in updates.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+}
+
+wrapper!(
+    /// One element of an offering: goods, access to a resource, or a service action.
+    OfferingComponent, offering_component::Model
+);
+
+#[Object]
+impl OfferingComponent {
+    /// Opaque global ID.
+    pub async fn id(&self) -> ID {
+        encode(Kind::OfferingComponent, self.0.id)
+    }
+    /// Goods, access to resource, or service action.
+    async fn kind(&self) -> OfferingComponentKind {
+        self.0.kind.into()
+    }
+    /// Display name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// What exactly the consumer gets.
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    /// The offering this component belongs to.
+    async fn offering(&self, ctx: &Context<'_>) -> Result<ServiceOffering> {
+        Ok(
+            required::<service_offering::Entity>(ctx, self.0.offering_id)
+                .await?
+                .into(),
+        )
+    }
+}

@@ -1,0 +1,464 @@
+//! Change management and the PMO: change models, changes, approvals and projects.
+
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::{approval, change, change_model, person, project, release};
+
+use super::{AuditEvent, Person, Release, Service, ServiceOffering, wrapper};
+use crate::error::AppError;
+use crate::graphql::connection::{self, Conn};
+use crate::graphql::enums::*;
+use crate::graphql::ids::{Kind, encode};
+use crate::graphql::inputs::{ChangeFilter, ChangeOrder, ReleaseFilter};
+use crate::graphql::loaders::{ImpactedOfferings, ProjectChangeSummary};
+use crate::graphql::{by_opt_id, children, loader, required};
+use crate::store::listing::{self, AuditScope, ChangeScope, ReleaseScope, ServiceScope};
+use crate::store::lookup::Children;
+use crate::store::page::Via;
+
+const APPROVALS_OF_CHANGE: Children = Children {
+    table: "approval",
+    via: Via::Column("change_id"),
+    order_by: "id",
+};
+const RELEASES_OF_CHANGE: Children = Children {
+    table: "release",
+    via: Via::Junction {
+        table: "release_change",
+        child: "release_id",
+        parent: "change_id",
+    },
+    order_by: "id",
+};
+
+/// How many items are in one state (or of one kind).
+#[derive(SimpleObject, Clone, Debug)]
+pub struct StatusCount {
+    /// The state or kind, as its enum value name.
+    pub status: String,
+    /// How many.
+    pub count: i32,
+}
+
+wrapper!(
+    /// A change model: the pre-defined rigour (and, when pre-approved, the authority) for
+    /// changes of one type up to a level of risk. The more changes fall within pre-approved
+    /// models, the more mature the organisation.
+    ChangeModel, change_model::Model
+);
+
+#[Object]
+impl ChangeModel {
+    /// Opaque global ID.
+    pub async fn id(&self) -> ID {
+        encode(Kind::ChangeModel, self.0.id)
+    }
+    /// Unique slug; look-up key of `Query.changeModel`.
+    async fn key(&self) -> &str {
+        &self.0.key
+    }
+    /// Display name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// What changes fit the model and how they are carried out.
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    /// The type of change the model governs.
+    async fn change_type(&self) -> ChangeType {
+        self.0.change_type.into()
+    }
+    /// The highest risk a change may have to fit the model.
+    async fn max_risk(&self) -> RiskLevel {
+        self.0.max_risk.into()
+    }
+    /// Whether changes within the model are authorized on submission (standard changes).
+    async fn pre_approved(&self) -> bool {
+        self.0.pre_approved
+    }
+    /// Approvals a normal change within the model needs.
+    async fn required_approvals(&self) -> i32 {
+        self.0.required_approvals
+    }
+    /// Changes within this model.
+    async fn changes(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ChangeFilter>,
+        order_by: Option<ChangeOrder>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<Change>> {
+        let filter = filter.unwrap_or_default().resolve(order_by)?;
+        let list = connection::list(ChangeScope::Model, filter, first, after, last, before)?;
+        connection::load(ctx, Some(self.0.id), list).await
+    }
+}
+
+wrapper!(
+    /// A change: anything that can impact a new or existing service, governed by Change
+    /// Management. Standard changes are authorized by their pre-approved model, normal ones
+    /// by approvals, emergency ones by one approval of the change-management owner or a manager.
+    Change, change::Model
+);
+
+impl Change {
+    async fn approval_rows(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<std::sync::Arc<Vec<approval::Model>>> {
+        children::<approval::Entity>(ctx, APPROVALS_OF_CHANGE, self.0.id).await
+    }
+    async fn release_rows(&self, ctx: &Context<'_>) -> Result<std::sync::Arc<Vec<release::Model>>> {
+        children::<release::Entity>(ctx, RELEASES_OF_CHANGE, self.0.id).await
+    }
+}
+
+#[Object]
+impl Change {
+    /// Opaque global ID.
+    pub async fn id(&self) -> ID {
+        encode(Kind::Change, self.0.id)
+    }
+    /// `CHG` and seven digits; look-up key of `Query.change`.
+    async fn number(&self) -> &str {
+        &self.0.number
+    }
+    /// One-line summary.
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    /// What changes, why, and how it is backed out.
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    /// What it touches: infrastructure, applications or documentation.
+    async fn category(&self) -> ChangeCategory {
+        self.0.category.into()
+    }
+    /// Standard, normal or emergency.
+    #[graphql(name = "type")]
+    async fn change_type(&self) -> ChangeType {
+        self.0.change_type.into()
+    }
+    /// Assessed risk.
+    async fn risk(&self) -> RiskLevel {
+        self.0.risk.into()
+    }
+    /// Lifecycle state.
+    async fn status(&self) -> ChangeStatus {
+        self.0.status.into()
+    }
+    /// How the implementation ended; set from REVIEW on.
+    async fn outcome(&self) -> Option<ChangeOutcome> {
+        self.0.outcome.map(Into::into)
+    }
+    /// Who requested the change.
+    async fn requested_by(&self, ctx: &Context<'_>) -> Result<Person> {
+        Ok(required::<person::Entity>(ctx, self.0.requested_by_id)
+            .await?
+            .into())
+    }
+    /// The project that spawned the change, if any.
+    async fn project(&self, ctx: &Context<'_>) -> Result<Option<Project>> {
+        Ok(by_opt_id::<project::Entity>(ctx, self.0.project_id)
+            .await?
+            .map(Project))
+    }
+    /// The change model the change falls within, if any.
+    async fn model(&self, ctx: &Context<'_>) -> Result<Option<ChangeModel>> {
+        Ok(by_opt_id::<change_model::Entity>(ctx, self.0.model_id)
+            .await?
+            .map(ChangeModel))
+    }
+    /// The services the change touches.
+    async fn services(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<Service>> {
+        let list = connection::list(
+            ServiceScope::Change,
+            listing::ServiceFilter::default(),
+            first,
+            after,
+            last,
+            before,
+        )?;
+        connection::load(ctx, Some(self.0.id), list).await
+    }
+    /// Offerings that include any service the change touches: the consumer groups to tell.
+    async fn impacted_offerings(&self, ctx: &Context<'_>) -> Result<Vec<ServiceOffering>> {
+        let rows = loader(ctx)
+            .load_one(ImpactedOfferings::OfChange(self.0.id))
+            .await
+            .map_err(AppError::from)?;
+        Ok(rows
+            .map(|r| r.iter().cloned().map(ServiceOffering).collect())
+            .unwrap_or_default())
+    }
+    /// Every release the change was ever part of, including failed and cancelled ones.
+    async fn releases(&self, ctx: &Context<'_>) -> Result<Vec<Release>> {
+        Ok(self
+            .release_rows(ctx)
+            .await?
+            .iter()
+            .cloned()
+            .map(Release)
+            .collect())
+    }
+    /// Approval and rejection decisions, oldest first.
+    async fn approvals(&self, ctx: &Context<'_>) -> Result<Vec<Approval>> {
+        Ok(self
+            .approval_rows(ctx)
+            .await?
+            .iter()
+            .cloned()
+            .map(Approval)
+            .collect())
+    }
+    /// Start of the planned implementation window.
+    async fn planned_start(&self) -> Option<DateTime<Utc>> {
+        self.0.planned_start
+    }
+    /// End of the planned implementation window.
+    async fn planned_end(&self) -> Option<DateTime<Utc>> {
+        self.0.planned_end
+    }
+    /// When it was submitted for authorization.
+    async fn submitted_at(&self) -> Option<DateTime<Utc>> {
+        self.0.submitted_at
+    }
+    /// When it was authorized.
+    async fn authorized_at(&self) -> Option<DateTime<Utc>> {
+        self.0.authorized_at
+    }
+    /// When implementation started.
+    async fn started_at(&self) -> Option<DateTime<Utc>> {
+        self.0.started_at
+    }
+    /// When implementation ended (the change went to REVIEW).
+    async fn completed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.completed_at
+    }
+    /// When it was closed.
+    async fn closed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.closed_at
+    }
+    /// Approvals needed to authorize it: 0 for a standard change (its model authorizes it),
+    /// 1 for an emergency change, the model's `requiredApprovals` (else 1) for a normal one.
+    async fn required_approvals(&self, ctx: &Context<'_>) -> Result<i32> {
+        Ok(match self.0.change_type {
+            entity::ChangeType::Standard => 0,
+            entity::ChangeType::Emergency => 1,
+            entity::ChangeType::Normal => by_opt_id::<change_model::Entity>(ctx, self.0.model_id)
+                .await?
+                .map(|m| m.required_approvals.max(1))
+                .unwrap_or(1),
+        })
+    }
+    /// APPROVED decisions received so far.
+    async fn approval_count(&self, ctx: &Context<'_>) -> Result<i32> {
+        let n = self
+            .approval_rows(ctx)
+            .await?
+            .iter()
+            .filter(|a| a.decision == entity::ApprovalDecision::Approved)
+            .count();
+        Ok(n as i32)
+    }
+    /// The release the change is in that is neither CANCELLED nor FAILED, if any; while it
+    /// has one, only that release moves the change.
+    async fn active_release(&self, ctx: &Context<'_>) -> Result<Option<Release>> {
+        Ok(self
+            .release_rows(ctx)
+            .await?
+            .iter()
+            .find(|r| {
+                !matches!(
+                    r.status,
+                    entity::ReleaseStatus::Cancelled | entity::ReleaseStatus::Failed
+                )
+            })
+            .cloned()
+            .map(Release))
+    }
+    /// Why the change was cancelled.
+    async fn cancellation_reason(&self) -> Option<&str> {
+        self.0.cancellation_reason.as_deref()
+    }
+    /// The audit trail of this change, oldest first.
+    async fn history(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<AuditEvent>> {
+        let list = connection::list(
+            AuditScope::Entity("Change"),
+            listing::AuditFilter::default(),
+            first,
+            after,
+            last,
+            before,
+        )?;
+        connection::load(ctx, Some(self.0.id), list).await
+    }
+    /// When the change was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When the change last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// Row version, for `expectedVersion` in updates and lifecycle moves.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+}
+
+wrapper!(
+    /// A decision on a change. Approvals are never deleted.
+    Approval, approval::Model
+);
+
+#[Object]
+impl Approval {
+    /// Opaque global ID.
+    pub async fn id(&self) -> ID {
+        encode(Kind::Approval, self.0.id)
+    }
+    /// The change decided on.
+    async fn change(&self, ctx: &Context<'_>) -> Result<Change> {
+        Ok(required::<change::Entity>(ctx, self.0.change_id)
+            .await?
+            .into())
+    }
+    /// Who decided.
+    async fn approver(&self, ctx: &Context<'_>) -> Result<Person> {
+        Ok(required::<person::Entity>(ctx, self.0.approver_id)
+            .await?
+            .into())
+    }
+    /// Approved or rejected.
+    async fn decision(&self) -> ApprovalDecision {
+        self.0.decision.into()
+    }
+    /// The approver's comment (required for a rejection).
+    async fn comment(&self) -> Option<&str> {
+        self.0.comment.as_deref()
+    }
+    /// When the decision was made.
+    async fn decided_at(&self) -> DateTime<Utc> {
+        self.0.decided_at
+    }
+}
+
+wrapper!(
+    /// A project managed by the PMO. Every project spawns several changes, which the PMO
+    /// requests and manages, and releases out of it come singly, in sequence or packaged.
+    Project, project::Model
+);
+
+#[Object]
+impl Project {
+    /// Opaque global ID.
+    pub async fn id(&self) -> ID {
+        encode(Kind::Project, self.0.id)
+    }
+    /// Unique project code; look-up key of `Query.project`.
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    /// Display name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// State of the project.
+    async fn status(&self) -> ProjectStatus {
+        self.0.status.into()
+    }
+    /// The project manager.
+    async fn manager(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        Ok(by_opt_id::<person::Entity>(ctx, self.0.manager_id)
+            .await?
+            .map(Person))
+    }
+    /// Changes the project spawned.
+    async fn changes(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ChangeFilter>,
+        order_by: Option<ChangeOrder>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<Change>> {
+        let filter = filter.unwrap_or_default().resolve(order_by)?;
+        let list = connection::list(ChangeScope::Project, filter, first, after, last, before)?;
+        connection::load(ctx, Some(self.0.id), list).await
+    }
+    /// Releases out of the project.
+    async fn releases(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ReleaseFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<Release>> {
+        let filter = filter.unwrap_or_default().resolve()?;
+        let list = connection::list(ReleaseScope::Project, filter, first, after, last, before)?;
+        connection::load(ctx, Some(self.0.id), list).await
+    }
+    /// How many of its changes are in each ChangeStatus (states with none are left out).
+    async fn change_summary(&self, ctx: &Context<'_>) -> Result<Vec<StatusCount>> {
+        let counts = loader(ctx)
+            .load_one(ProjectChangeSummary(self.0.id))
+            .await
+            .map_err(AppError::from)?;
+        let mut out: Vec<StatusCount> = counts
+            .map(|c| {
+                c.iter()
+                    .map(|(s, n)| StatusCount {
+                        status: s.as_str().to_owned(),
+                        count: *n as i32,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.sort_by_key(|s| status_rank(&s.status));
+        Ok(out)
+    }
+    /// When the project was recorded.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When the project last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// Row version, for `expectedVersion` in updates.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+}
+
+/// Position of a change status in the lifecycle, so summaries read in lifecycle order.
+fn status_rank(status: &str) -> usize {
+    use sea_orm::Iterable;
+    entity::ChangeStatus::iter()
+        .position(|s| s.as_str() == status)
+        .unwrap_or(usize::MAX)
+}

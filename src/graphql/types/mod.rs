@@ -1,0 +1,34 @@
+//! The object types of the schema. Each wraps an entity model; every relationship field
+//! resolves through the request's loaders (`super::loaders`), never by a query of its own.
+
+mod audit;
+mod catalog;
+mod change;
+pub mod node;
+mod people;
+mod release;
+mod reporting;
+
+pub use audit::AuditEvent;
+pub use catalog::{OfferingComponent, Partner, Service, ServiceOffering, ServicePartner};
+pub use change::{Approval, Change, ChangeModel, Project, StatusCount};
+pub use node::Node;
+pub use people::{Person, Policy, Process, ProcessRoleAssignment};
+pub use release::Release;
+pub use reporting::{ChangeConflict, ChangeMetrics, ChangeSchedule};
+
+/// Declares a wrapper object type around an entity model.
+macro_rules! wrapper {
+    ($(#[$doc:meta])* $name:ident, $model:path) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug)]
+        pub struct $name(pub $model);
+
+        impl From<$model> for $name {
+            fn from(m: $model) -> Self {
+                Self(m)
+            }
+        }
+    };
+}
+pub(crate) use wrapper;

@@ -1,0 +1,256 @@
+//! People and processes: who holds which process role, and the policies that govern a process.
+
+use async_graphql::{Context, ID, Object, Result};
+use chrono::{DateTime, Utc};
+use entity::{person, policy, process, process_role_assignment};
+
+use super::{Change, Project, Service, wrapper};
+use crate::graphql::connection::{self, Conn};
+use crate::graphql::enums::ProcessRole;
+use crate::graphql::ids::{Kind, encode};
+use crate::graphql::inputs::ChangeFilter;
+use crate::graphql::{children, many, required};
+use crate::store::listing::{self, ChangeScope, ProjectScope, ServiceScope};
+use crate::store::lookup::Children;
+use crate::store::page::Via;
+
+const ROLES_OF_PERSON: Children = Children {
+    table: "process_role_assignment",
+    via: Via::Column("person_id"),
+    order_by: "id",
+};
+const ROLES_OF_PROCESS: Children = Children {
+    table: "process_role_assignment",
+    via: Via::Column("process_id"),
+    order_by: "id",
+};
+const POLICIES_OF_PROCESS: Children = Children {
+    table: "policy",
+    via: Via::Column("process_id"),
+    order_by: "id",
+};
+
+wrapper!(
+    /// A person (the People of the Four Ps): skills, process roles, owned services, requested
+    /// changes and managed projects.
+    Person, person::Model
+);
+
+#[Object]
+impl Person {
+    /// Opaque global ID.
+    pub async fn id(&self) -> ID {
+        encode(Kind::Person, self.0.id)
+    }
+    /// Full name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// E-mail address; unique.
+    async fn email(&self) -> &str {
+        &self.0.email
+    }
+    /// Skills and competences.
+    async fn skills(&self) -> &[String] {
+        &self.0.skills.0
+    }
+    /// Process roles this person holds.
+    async fn process_roles(&self, ctx: &Context<'_>) -> Result<Vec<ProcessRoleAssignment>> {
+        let rows =
+            children::<process_role_assignment::Entity>(ctx, ROLES_OF_PERSON, self.0.id).await?;
+        Ok(rows.iter().cloned().map(ProcessRoleAssignment).collect())
+    }
+    /// Services this person owns.
+    async fn owned_services(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<Service>> {
+        let list = connection::list(
+            ServiceScope::Owner,
+            listing::ServiceFilter::default(),
+            first,
+            after,
+            last,
+            before,
+        )?;
+        connection::load(ctx, Some(self.0.id), list).await
+    }
+    /// Changes this person requested.
+    async fn requested_changes(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ChangeFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<Change>> {
+        let filter = filter.unwrap_or_default().resolve(None)?;
+        let list = connection::list(ChangeScope::Requester, filter, first, after, last, before)?;
+        connection::load(ctx, Some(self.0.id), list).await
+    }
+    /// Projects this person manages.
+    async fn managed_projects(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<Project>> {
+        let list = connection::list(
+            ProjectScope::Manager,
+            listing::ProjectFilter::default(),
+            first,
+            after,
+            last,
+            before,
+        )?;
+        connection::load(ctx, Some(self.0.id), list).await
+    }
+    /// When the person was recorded.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When the person last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// Row version, for `expectedVersion` in updates.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+}
+
+wrapper!(
+    /// An ITIL process, e.g. `change-management`: its owner (accountable), managers (run it
+    /// day to day, possibly per region), practitioners (perform it) and policies.
+    Process, process::Model
+);
+
+impl Process {
+    async fn holders(&self, ctx: &Context<'_>, role: entity::ProcessRole) -> Result<Vec<Person>> {
+        let rows =
+            children::<process_role_assignment::Entity>(ctx, ROLES_OF_PROCESS, self.0.id).await?;
+        let mut ids: Vec<i64> = rows
+            .iter()
+            .filter(|a| a.role == role)
+            .map(|a| a.person_id)
+            .collect();
+        // A person may hold the same role for several scopes; list them once.
+        let mut seen = std::collections::HashSet::new();
+        ids.retain(|id| seen.insert(*id));
+        Ok(many::<person::Entity>(ctx, ids)
+            .await?
+            .into_iter()
+            .map(Person)
+            .collect())
+    }
+}
+
+#[Object]
+impl Process {
+    /// Opaque global ID.
+    pub async fn id(&self) -> ID {
+        encode(Kind::Process, self.0.id)
+    }
+    /// Unique slug, e.g. `change-management`; look-up key of `Query.process`.
+    async fn key(&self) -> &str {
+        &self.0.key
+    }
+    /// Display name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// Purpose and scope of the process.
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    /// The process owner, accountable for the process; at most one.
+    async fn owner(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        Ok(self
+            .holders(ctx, entity::ProcessRole::Owner)
+            .await?
+            .into_iter()
+            .next())
+    }
+    /// The process managers.
+    async fn managers(&self, ctx: &Context<'_>) -> Result<Vec<Person>> {
+        self.holders(ctx, entity::ProcessRole::Manager).await
+    }
+    /// The process practitioners.
+    async fn practitioners(&self, ctx: &Context<'_>) -> Result<Vec<Person>> {
+        self.holders(ctx, entity::ProcessRole::Practitioner).await
+    }
+    /// Every role assignment, with its scope.
+    async fn role_assignments(&self, ctx: &Context<'_>) -> Result<Vec<ProcessRoleAssignment>> {
+        let rows =
+            children::<process_role_assignment::Entity>(ctx, ROLES_OF_PROCESS, self.0.id).await?;
+        Ok(rows.iter().cloned().map(ProcessRoleAssignment).collect())
+    }
+    /// The rules that govern the process, e.g. "All incidents must be logged".
+    async fn policies(&self, ctx: &Context<'_>) -> Result<Vec<Policy>> {
+        let rows = children::<policy::Entity>(ctx, POLICIES_OF_PROCESS, self.0.id).await?;
+        Ok(rows.iter().cloned().map(Policy).collect())
+    }
+}
+
+wrapper!(
+    /// A person holding a role on a process, optionally for a scope such as a region.
+    ProcessRoleAssignment, process_role_assignment::Model
+);
+
+#[Object]
+impl ProcessRoleAssignment {
+    /// Opaque global ID.
+    pub async fn id(&self) -> ID {
+        encode(Kind::ProcessRoleAssignment, self.0.id)
+    }
+    /// The process.
+    async fn process(&self, ctx: &Context<'_>) -> Result<Process> {
+        Ok(required::<process::Entity>(ctx, self.0.process_id)
+            .await?
+            .into())
+    }
+    /// The role holder.
+    async fn person(&self, ctx: &Context<'_>) -> Result<Person> {
+        Ok(required::<person::Entity>(ctx, self.0.person_id)
+            .await?
+            .into())
+    }
+    /// Owner, manager or practitioner.
+    async fn role(&self) -> ProcessRole {
+        self.0.role.into()
+    }
+    /// Where the role applies, e.g. a region; null means everywhere.
+    async fn scope(&self) -> Option<&str> {
+        self.0.scope.as_deref()
+    }
+}
+
+wrapper!(
+    /// A policy: a rule that governs a process.
+    Policy, policy::Model
+);
+
+#[Object]
+impl Policy {
+    /// Opaque global ID.
+    pub async fn id(&self) -> ID {
+        encode(Kind::Policy, self.0.id)
+    }
+    /// The governed process.
+    async fn process(&self, ctx: &Context<'_>) -> Result<Process> {
+        Ok(required::<process::Entity>(ctx, self.0.process_id)
+            .await?
+            .into())
+    }
+    /// The rule, e.g. "All incidents must be logged".
+    async fn statement(&self) -> &str {
+        &self.0.statement
+    }
+}

@@ -1,0 +1,158 @@
+//! Release management: releases, their changes and services, and release sequences.
+
+use async_graphql::{Context, ID, Object, Result};
+use chrono::{DateTime, Utc};
+use entity::{project, release};
+
+use super::{AuditEvent, Change, Project, Service, ServiceOffering, wrapper};
+use crate::error::AppError;
+use crate::graphql::connection::{self, Conn};
+use crate::graphql::enums::*;
+use crate::graphql::ids::{Kind, encode};
+use crate::graphql::inputs::{ChangeFilter, ChangeOrder};
+use crate::graphql::loaders::ImpactedOfferings;
+use crate::graphql::{by_opt_id, children, loader};
+use crate::store::listing::{self, AuditScope, ChangeScope, ServiceScope};
+use crate::store::lookup::Children;
+use crate::store::page::Via;
+
+const NEXT_RELEASE: Children = Children {
+    table: "release",
+    via: Via::Column("previous_id"),
+    order_by: "id",
+};
+
+wrapper!(
+    /// A release: under the authority of Change, Release Management builds, tests and
+    /// deploys a single change or a package of changes. Releases of a project come singly,
+    /// sequentially (`previous` / `next`) or packaged together.
+    Release, release::Model
+);
+
+#[Object]
+impl Release {
+    /// Opaque global ID.
+    pub async fn id(&self) -> ID {
+        encode(Kind::Release, self.0.id)
+    }
+    /// Display name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// The release label, e.g. `2.4.0` (the row version is `revision`).
+    async fn version(&self) -> &str {
+        &self.0.version
+    }
+    /// Major, minor, patch or emergency.
+    #[graphql(name = "type")]
+    async fn release_type(&self) -> ReleaseType {
+        self.0.release_type.into()
+    }
+    /// Lifecycle state.
+    async fn status(&self) -> ReleaseStatus {
+        self.0.status.into()
+    }
+    /// The project the release comes out of, if any.
+    async fn project(&self, ctx: &Context<'_>) -> Result<Option<Project>> {
+        Ok(by_opt_id::<project::Entity>(ctx, self.0.project_id)
+            .await?
+            .map(Project))
+    }
+    /// The release this one follows in a sequence.
+    async fn previous(&self, ctx: &Context<'_>) -> Result<Option<Release>> {
+        Ok(by_opt_id::<release::Entity>(ctx, self.0.previous_id)
+            .await?
+            .map(Release))
+    }
+    /// The release that follows this one in a sequence (sequences are chains: at most one).
+    async fn next(&self, ctx: &Context<'_>) -> Result<Option<Release>> {
+        Ok(children::<release::Entity>(ctx, NEXT_RELEASE, self.0.id)
+            .await?
+            .first()
+            .cloned()
+            .map(Release))
+    }
+    /// The changes the release packages.
+    async fn changes(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ChangeFilter>,
+        order_by: Option<ChangeOrder>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<Change>> {
+        let filter = filter.unwrap_or_default().resolve(order_by)?;
+        let list = connection::list(ChangeScope::Release, filter, first, after, last, before)?;
+        connection::load(ctx, Some(self.0.id), list).await
+    }
+    /// The services the release delivers to.
+    async fn services(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<Service>> {
+        let list = connection::list(
+            ServiceScope::Release,
+            listing::ServiceFilter::default(),
+            first,
+            after,
+            last,
+            before,
+        )?;
+        connection::load(ctx, Some(self.0.id), list).await
+    }
+    /// Offerings that include any service of the release: the consumer groups it affects.
+    async fn impacted_offerings(&self, ctx: &Context<'_>) -> Result<Vec<ServiceOffering>> {
+        let rows = loader(ctx)
+            .load_one(ImpactedOfferings::OfRelease(self.0.id))
+            .await
+            .map_err(AppError::from)?;
+        Ok(rows
+            .map(|r| r.iter().cloned().map(ServiceOffering).collect())
+            .unwrap_or_default())
+    }
+    /// When the release is planned to deploy.
+    async fn planned_date(&self) -> Option<DateTime<Utc>> {
+        self.0.planned_date
+    }
+    /// When it was deployed.
+    async fn deployed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.deployed_at
+    }
+    /// The audit trail of this release, oldest first.
+    async fn history(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<AuditEvent>> {
+        let list = connection::list(
+            AuditScope::Entity("Release"),
+            listing::AuditFilter::default(),
+            first,
+            after,
+            last,
+            before,
+        )?;
+        connection::load(ctx, Some(self.0.id), list).await
+    }
+    /// When the release was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When the release last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// Row version, for `expectedVersion` in updates and lifecycle moves.
+    async fn revision(&self) -> i32 {
+        self.0.revision
+    }
+}

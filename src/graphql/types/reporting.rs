@@ -1,0 +1,180 @@
+//! Reporting types: change metrics and the forward schedule of change.
+
+use async_graphql::{Context, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::{change, service};
+
+use super::{Change, Service, StatusCount};
+use crate::graphql::{many, required};
+use crate::store::reporting::{self, MetricsData};
+
+/// Figures over a set of changes: volumes, outcomes and the maturity signals of Change
+/// Management (the more standard changes, the more mature the processes).
+pub struct ChangeMetrics(pub MetricsData);
+
+fn ratio(part: i64, whole: i64) -> Option<f64> {
+    (whole > 0).then(|| part as f64 / whole as f64)
+}
+
+fn counts<K: Eq + std::hash::Hash + Copy>(
+    items: impl Iterator<Item = (K, i64)>,
+    name: fn(K) -> &'static str,
+) -> Vec<StatusCount> {
+    reporting::tally(items)
+        .into_iter()
+        .map(|(k, n)| StatusCount {
+            status: name(k).to_owned(),
+            count: n as i32,
+        })
+        .collect()
+}
+
+#[Object]
+impl ChangeMetrics {
+    /// Number of changes in scope.
+    async fn total(&self) -> i32 {
+        self.0.groups.iter().map(|g| g.count).sum::<i64>() as i32
+    }
+    /// Changes per type.
+    async fn by_type(&self) -> Vec<StatusCount> {
+        counts(
+            self.0.groups.iter().map(|g| (g.change_type, g.count)),
+            entity::ChangeType::as_str,
+        )
+    }
+    /// Changes per status.
+    async fn by_status(&self) -> Vec<StatusCount> {
+        counts(
+            self.0.groups.iter().map(|g| (g.status, g.count)),
+            entity::ChangeStatus::as_str,
+        )
+    }
+    /// Changes per outcome, for changes that have one.
+    async fn by_outcome(&self) -> Vec<StatusCount> {
+        counts(
+            self.0
+                .groups
+                .iter()
+                .filter_map(|g| g.outcome.map(|o| (o, g.count))),
+            entity::ChangeOutcome::as_str,
+        )
+    }
+    /// SUCCESSFUL outcomes over changes with an outcome; null when none has one.
+    async fn success_rate(&self) -> Option<f64> {
+        let with: i64 = self
+            .0
+            .groups
+            .iter()
+            .filter(|g| g.outcome.is_some())
+            .map(|g| g.count)
+            .sum();
+        let ok: i64 = self
+            .0
+            .groups
+            .iter()
+            .filter(|g| g.outcome == Some(entity::ChangeOutcome::Successful))
+            .map(|g| g.count)
+            .sum();
+        ratio(ok, with)
+    }
+    /// STANDARD changes over all submitted changes: the maturity signal.
+    async fn standard_change_ratio(&self) -> Option<f64> {
+        self.submitted_ratio(entity::ChangeType::Standard)
+    }
+    /// EMERGENCY changes over all submitted changes.
+    async fn emergency_change_ratio(&self) -> Option<f64> {
+        self.submitted_ratio(entity::ChangeType::Emergency)
+    }
+    /// Mean hours from submission to closure, over closed changes; null when none is closed.
+    async fn mean_lead_time_hours(&self) -> Option<f64> {
+        self.0.mean_lead_time_hours
+    }
+}
+
+impl ChangeMetrics {
+    fn submitted_ratio(&self, t: entity::ChangeType) -> Option<f64> {
+        let submitted: i64 = self
+            .0
+            .groups
+            .iter()
+            .filter(|g| g.submitted)
+            .map(|g| g.count)
+            .sum();
+        let of_type: i64 = self
+            .0
+            .groups
+            .iter()
+            .filter(|g| g.submitted && g.change_type == t)
+            .map(|g| g.count)
+            .sum();
+        ratio(of_type, submitted)
+    }
+}
+
+/// Two changes that touch the same service in overlapping planned windows.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct ChangeConflict {
+    #[graphql(skip)]
+    pub service_id: i64,
+    #[graphql(skip)]
+    pub first: change::Model,
+    #[graphql(skip)]
+    pub second: change::Model,
+    /// Start of the overlap.
+    pub overlap_start: DateTime<Utc>,
+    /// End of the overlap.
+    pub overlap_end: DateTime<Utc>,
+}
+
+#[async_graphql::ComplexObject]
+impl ChangeConflict {
+    /// The service both changes touch.
+    async fn service(&self, ctx: &Context<'_>) -> Result<Service> {
+        Ok(required::<service::Entity>(ctx, self.service_id)
+            .await?
+            .into())
+    }
+    /// The earlier-created change.
+    async fn first(&self) -> Change {
+        Change(self.first.clone())
+    }
+    /// The later-created change.
+    async fn second(&self) -> Change {
+        Change(self.second.clone())
+    }
+}
+
+/// The forward schedule of change over a period, with the conflicts in it.
+pub struct ChangeSchedule {
+    pub changes: Vec<change::Model>,
+    pub conflicts: Vec<reporting::Conflict>,
+}
+
+#[Object]
+impl ChangeSchedule {
+    /// Changes whose planned window overlaps the period (not rejected or cancelled), by planned start.
+    async fn changes(&self) -> Vec<Change> {
+        self.changes.iter().cloned().map(Change).collect()
+    }
+    /// Pairs of open changes touching the same service with overlapping windows.
+    async fn conflicts(&self, ctx: &Context<'_>) -> Result<Vec<ChangeConflict>> {
+        let ids = self.conflicts.iter().flat_map(|c| [c.first, c.second]);
+        let rows = many::<change::Entity>(ctx, ids).await?;
+        let find = |id: i64| rows.iter().find(|m| m.id == id).cloned();
+        Ok(self
+            .conflicts
+            .iter()
+            .filter_map(|c| {
+                let (a, b) = (find(c.first)?, find(c.second)?);
+                Some(ChangeConflict {
+                    service_id: c.service_id,
+                    overlap_start: a.planned_start?.max(b.planned_start?),
+                    overlap_end: a.planned_end?.min(b.planned_end?),
+                    first: a,
+                    second: b,
+                })
+            })
+            .collect())
+    }
+}

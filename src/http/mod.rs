@@ -1,0 +1,154 @@
+//! HTTP wiring, the one place that knows about actix-web: `/graphql` (POST and GET),
+//! GraphiQL with its assets served offline, health, readiness and metrics.
+
+mod graphiql;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use actix_web::{HttpRequest, HttpResponse, web};
+use async_graphql::parser::types::OperationType;
+use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse};
+use sea_orm::DatabaseConnection;
+
+use crate::auth;
+use crate::db::StatementCounter;
+use crate::error::AppError;
+use crate::graphql::AppSchema;
+use crate::graphql::loaders::new_loader;
+
+/// Shared state of the HTTP handlers.
+#[derive(Clone)]
+pub struct AppState {
+    pub schema: AppSchema,
+    pub db: DatabaseConnection,
+    pub statements: StatementCounter,
+    /// Whether requests without a token may read.
+    pub anonymous_read: bool,
+}
+
+/// Registers every route.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/graphql")
+            .route(web::post().to(graphql_post))
+            .route(web::get().to(graphql_get)),
+    )
+    .route("/", web::get().to(graphiql::page))
+    .route("/graphiql/{file}", web::get().to(graphiql::asset))
+    .route("/healthz", web::get().to(healthz))
+    .route("/readyz", web::get().to(readyz))
+    .route("/metrics", web::get().to(metrics));
+}
+
+/// A GraphQL response carrying only an error, with its code.
+fn error_response(status: StatusCode, err: AppError) -> HttpResponse {
+    let body = serde_json::json!({
+        "errors": [{ "message": err.public_message(), "extensions": { "code": err.code() } }]
+    });
+    HttpResponse::build(status)
+        .content_type("application/graphql-response+json")
+        .json(body)
+}
+
+async fn execute(
+    state: &AppState,
+    http: &HttpRequest,
+    request: async_graphql::Request,
+) -> HttpResponse {
+    let header = http
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let viewer = match auth::authenticate(&state.db, header).await {
+        Ok(v) => v,
+        Err(err @ AppError::Unauthenticated(_)) => {
+            return error_response(StatusCode::UNAUTHORIZED, err);
+        }
+        Err(err) => return error_response(StatusCode::SERVICE_UNAVAILABLE, err),
+    };
+    if viewer.person_id.is_none() && !state.anonymous_read {
+        return error_response(
+            StatusCode::UNAUTHORIZED,
+            AppError::Unauthenticated(
+                "a bearer token is required (Authorization: Bearer <token>)".into(),
+            ),
+        );
+    }
+    let request = request.data(new_loader(state.db.clone())).data(viewer);
+    let response: GraphQLResponse = state.schema.execute(request).await.into();
+    actix_web::Responder::respond_to(response, http).map_into_boxed_body()
+}
+
+async fn graphql_post(
+    state: web::Data<AppState>,
+    http: HttpRequest,
+    request: GraphQLRequest,
+) -> HttpResponse {
+    execute(&state, &http, request.into_inner()).await
+}
+
+/// GraphQL over HTTP GET: `?query=…&variables=…&operationName=…`. Reads only: a mutation
+/// over GET is refused with 405, as the GraphQL-over-HTTP spec asks.
+async fn graphql_get(state: web::Data<AppState>, http: HttpRequest) -> HttpResponse {
+    let request = match async_graphql::http::parse_query_string(http.query_string()) {
+        Ok(r) => r,
+        Err(e) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                AppError::bad_input(format!("invalid GET request: {e}")),
+            );
+        }
+    };
+    if let Ok(doc) = async_graphql::parser::parse_query(&request.query) {
+        let mutation = doc.operations.iter().any(|(name, op)| {
+            op.node.ty == OperationType::Mutation
+                && request
+                    .operation_name
+                    .as_deref()
+                    .is_none_or(|wanted| name.is_none_or(|n| n.as_str() == wanted))
+        });
+        if mutation {
+            return error_response(
+                StatusCode::METHOD_NOT_ALLOWED,
+                AppError::bad_input("mutations must be sent with POST"),
+            )
+            .customize()
+            .insert_header(("Allow", "POST"))
+            .respond_to(&http)
+            .map_into_boxed_body();
+        }
+    }
+    execute(&state, &http, request).await
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain").body("ok")
+}
+
+/// Ready when the database answers.
+async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    match state.db.ping().await {
+        Ok(()) => HttpResponse::Ok().content_type("text/plain").body("ready"),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            HttpResponse::ServiceUnavailable()
+                .content_type("text/plain")
+                .body("database unavailable")
+        }
+    }
+}
+
+/// Prometheus text format.
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let body = format!(
+        "# HELP portfolio_sql_statements_total SQL statements executed since start-up.\n\
+         # TYPE portfolio_sql_statements_total counter\n\
+         portfolio_sql_statements_total {}\n",
+        state.statements.get()
+    );
+    HttpResponse::Ok()
+        .insert_header((CONTENT_TYPE, "text/plain; version=0.0.4"))
+        .body(body)
+}
+
+use actix_web::Responder as _;

@@ -1,0 +1,1675 @@
+//! The demo portfolio: the story of the source texts in data. Three processes with their
+//! owner, regional managers, practitioners and policies; live, pipeline and retired services
+//! with their partners; offerings for different consumer groups made of goods, access to
+//! resources and service actions; PMO projects whose changes (standard, normal, emergency;
+//! infrastructure, application, documentation) stand in every state; and releases that are
+//! single, sequential and packaged. Deterministic: the same rows on every load.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use entity::*;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set, TransactionTrait,
+};
+use serde_json::json;
+
+use crate::error::AppResult;
+
+/// What a load inserted.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Counts {
+    pub people: usize,
+    pub services: usize,
+    pub offerings: usize,
+    pub changes: usize,
+    pub releases: usize,
+}
+
+impl fmt::Display for Counts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} people, {} services, {} offerings, {} changes, {} releases",
+            self.people, self.services, self.offerings, self.changes, self.releases
+        )
+    }
+}
+
+/// Day 0 of the demo's calendar; every timestamp is an offset from it.
+fn at(day: i64, hour: i64) -> DateTime<Utc> {
+    let base = Utc
+        .with_ymd_and_hms(2026, 11, 2, 8, 0, 0)
+        .single()
+        .unwrap_or_default();
+    base + Duration::days(day) + Duration::hours(hour)
+}
+
+/// Loads the demo portfolio in one transaction.
+pub async fn load(db: &DatabaseConnection) -> AppResult<Counts> {
+    let txn = db.begin().await?;
+    let counts = Loader::default().run(&txn).await?;
+    txn.commit().await?;
+    Ok(counts)
+}
+
+#[derive(Default)]
+struct Loader {
+    people: HashMap<&'static str, i64>,
+    services: HashMap<&'static str, i64>,
+    projects: HashMap<&'static str, i64>,
+    models: HashMap<&'static str, i64>,
+    changes: Vec<i64>,
+    counts: Counts,
+}
+
+/// One demo change: (title, category, type, risk, status, services, project, model, requester).
+type ChangeRow = (
+    &'static str,
+    ChangeCategory,
+    ChangeType,
+    RiskLevel,
+    ChangeStatus,
+    &'static [&'static str],
+    Option<&'static str>,
+    Option<&'static str>,
+    &'static str,
+);
+
+impl Loader {
+    async fn run<C: ConnectionTrait>(mut self, db: &C) -> AppResult<Counts> {
+        self.people(db).await?;
+        self.partners_and_services(db).await?;
+        self.offerings(db).await?;
+        self.processes(db).await?;
+        self.projects_and_models(db).await?;
+        self.changes(db).await?;
+        self.releases(db).await?;
+        Ok(self.counts)
+    }
+
+    async fn people<C: ConnectionTrait>(&mut self, db: &C) -> AppResult<()> {
+        let people: [(&str, &str, &[&str]); 14] = [
+            (
+                "alice",
+                "Alice Moreau",
+                &["ITIL 4 Expert", "risk management", "governance"],
+            ),
+            (
+                "bob",
+                "Bob Chen",
+                &["change advisory board", "network operations"],
+            ),
+            (
+                "carmen",
+                "Carmen Diaz",
+                &["change coordination", "cloud platforms"],
+            ),
+            (
+                "deepak",
+                "Deepak Rao",
+                &["change coordination", "database administration"],
+            ),
+            (
+                "erin",
+                "Erin Walsh",
+                &["change scheduling", "service transition"],
+            ),
+            (
+                "farid",
+                "Farid Haddad",
+                &["release engineering", "CI/CD", "DevOps"],
+            ),
+            (
+                "grace",
+                "Grace Kim",
+                &["release planning", "test management"],
+            ),
+            ("hiro", "Hiro Tanaka", &["build automation", "deployment"]),
+            (
+                "ines",
+                "Ines Costa",
+                &["incident management", "major incident handling"],
+            ),
+            (
+                "jonas",
+                "Jonas Berg",
+                &["service desk leadership", "problem analysis"],
+            ),
+            (
+                "kwame",
+                "Kwame Mensah",
+                &["first-line support", "knowledge management"],
+            ),
+            (
+                "laura",
+                "Laura Novak",
+                &["project management", "PRINCE2", "PMO"],
+            ),
+            (
+                "mateo",
+                "Mateo Rossi",
+                &["application architecture", "identity and access"],
+            ),
+            (
+                "nina",
+                "Nina Petrova",
+                &["service ownership", "payroll systems"],
+            ),
+        ];
+        for (handle, name, skills) in people {
+            let m = person::ActiveModel {
+                name: Set(name.into()),
+                email: Set(format!("{handle}@portfolio.example")),
+                skills: Set(person::Skills(
+                    skills.iter().map(|s| s.to_string()).collect(),
+                )),
+                created_at: Set(at(-60, 0)),
+                updated_at: Set(at(-60, 0)),
+                version: Set(1),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?;
+            self.people.insert(handle, m.id);
+        }
+        self.counts.people = self.people.len();
+        Ok(())
+    }
+
+    async fn partners_and_services<C: ConnectionTrait>(&mut self, db: &C) -> AppResult<()> {
+        let partners = [
+            ("Northwind Hosting", PartnerKind::Supplier),
+            ("Contoso Hardware", PartnerKind::Manufacturer),
+            ("Fabrikam Software", PartnerKind::Vendor),
+            ("Globex Networks", PartnerKind::Supplier),
+            ("Initech Security", PartnerKind::Vendor),
+        ];
+        let mut partner_ids = Vec::new();
+        for (name, kind) in partners {
+            let m = partner::ActiveModel {
+                name: Set(name.into()),
+                kind: Set(kind),
+                created_at: Set(at(-59, 0)),
+                updated_at: Set(at(-59, 0)),
+                version: Set(1),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?;
+            partner_ids.push(m.id);
+        }
+        use Criticality as C;
+        use ServiceLifecycle as L;
+        let services: [(&str, &str, &str, L, C, &str); 10] = [
+            (
+                "email",
+                "Corporate e-mail",
+                "Mailboxes, calendars and distribution lists for every employee.",
+                L::Live,
+                C::High,
+                "mateo",
+            ),
+            (
+                "identity-sso",
+                "Identity and single sign-on",
+                "One login for every internal and customer-facing application.",
+                L::Live,
+                C::Critical,
+                "mateo",
+            ),
+            (
+                "payroll",
+                "Payroll",
+                "Monthly salary runs, payslips and tax filings.",
+                L::Live,
+                C::High,
+                "nina",
+            ),
+            (
+                "service-desk",
+                "Service desk",
+                "The single point of contact for incidents and requests.",
+                L::Live,
+                C::Medium,
+                "jonas",
+            ),
+            (
+                "vpn",
+                "Remote access VPN",
+                "Secure remote access to the corporate network.",
+                L::Live,
+                C::High,
+                "bob",
+            ),
+            (
+                "data-warehouse",
+                "Data warehouse",
+                "Consolidated reporting data for finance and operations.",
+                L::Pipeline,
+                C::Medium,
+                "deepak",
+            ),
+            (
+                "mobile-app",
+                "Customer mobile app",
+                "Order tracking and support for customers on the go.",
+                L::Pipeline,
+                C::Medium,
+                "mateo",
+            ),
+            (
+                "hr-portal",
+                "HR portal",
+                "Self-service for leave, benefits and personal data.",
+                L::Live,
+                C::Medium,
+                "nina",
+            ),
+            (
+                "legacy-fax",
+                "Legacy fax gateway",
+                "Fax-to-e-mail gateway, replaced by secure e-mail.",
+                L::Retired,
+                C::Low,
+                "bob",
+            ),
+            (
+                "customer-portal",
+                "Customer portal",
+                "Orders, invoices and support for external customers.",
+                L::Live,
+                C::Critical,
+                "mateo",
+            ),
+        ];
+        for (key, name, description, lifecycle, criticality, owner) in services {
+            let m = service::ActiveModel {
+                key: Set(key.into()),
+                name: Set(name.into()),
+                description: Set(description.into()),
+                lifecycle: Set(lifecycle),
+                criticality: Set(criticality),
+                owner_id: Set(Some(self.people[owner])),
+                created_at: Set(at(-58, 0)),
+                updated_at: Set(at(-58, 0)),
+                version: Set(1),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?;
+            self.services.insert(key, m.id);
+        }
+        let links: [(&str, usize, &str, Option<&str>); 10] = [
+            ("email", 2, "mail platform licences", Some("FAB-2024-118")),
+            ("email", 0, "hosting", Some("NWH-2023-007")),
+            ("identity-sso", 4, "identity platform", Some("INI-2025-031")),
+            ("vpn", 3, "network carrier", Some("GLX-2022-442")),
+            ("vpn", 1, "VPN concentrators", None),
+            ("payroll", 2, "payroll software", Some("FAB-2021-090")),
+            ("customer-portal", 0, "hosting", Some("NWH-2025-019")),
+            ("data-warehouse", 0, "managed database", None),
+            ("legacy-fax", 1, "fax hardware", Some("CON-2015-002")),
+            ("mobile-app", 4, "app security testing", None),
+        ];
+        for (svc, partner, role, contract) in links {
+            service_partner::ActiveModel {
+                service_id: Set(self.services[svc]),
+                partner_id: Set(partner_ids[partner]),
+                role: Set(role.into()),
+                contract_ref: Set(contract.map(Into::into)),
+                created_at: Set(at(-57, 0)),
+            }
+            .insert(db)
+            .await?;
+        }
+        self.counts.services = self.services.len();
+        Ok(())
+    }
+
+    async fn offerings<C: ConnectionTrait>(&mut self, db: &C) -> AppResult<()> {
+        use OfferingComponentKind as K;
+        type Offering = (
+            &'static str,
+            &'static str,
+            &'static str,
+            &'static str,
+            OfferingStatus,
+            &'static [&'static str],
+            &'static [(K, &'static str, &'static str)],
+        );
+        let offerings: [Offering; 5] = [
+            (
+                "employee-workplace",
+                "Employee workplace",
+                "Everything an employee needs to work from anywhere.",
+                "All employees",
+                OfferingStatus::Published,
+                &["email", "identity-sso", "vpn", "service-desk"],
+                &[
+                    (
+                        K::Goods,
+                        "Laptop",
+                        "A managed laptop; the employee owns its care and safe keeping.",
+                    ),
+                    (
+                        K::AccessToResource,
+                        "Mailbox (50 GB)",
+                        "Access to a corporate mailbox under the acceptable use policy.",
+                    ),
+                    (
+                        K::AccessToResource,
+                        "Remote access",
+                        "VPN access to the corporate network.",
+                    ),
+                    (
+                        K::ServiceAction,
+                        "Password reset",
+                        "The service desk resets a forgotten password within 15 minutes.",
+                    ),
+                ],
+            ),
+            (
+                "new-hire-onboarding",
+                "New hire onboarding",
+                "Accounts, equipment and access ready on day one.",
+                "HR and hiring managers",
+                OfferingStatus::Published,
+                &["hr-portal", "identity-sso", "email", "payroll"],
+                &[
+                    (
+                        K::Goods,
+                        "Welcome kit",
+                        "Badge, headset and welcome pack, the new hire's to keep.",
+                    ),
+                    (
+                        K::AccessToResource,
+                        "HR portal access",
+                        "Self-service access to leave and benefits.",
+                    ),
+                    (
+                        K::ServiceAction,
+                        "Account provisioning",
+                        "All accounts created before the start date.",
+                    ),
+                ],
+            ),
+            (
+                "customer-self-service",
+                "Customer self-service",
+                "Orders, invoices and support without calling us.",
+                "External customers",
+                OfferingStatus::Published,
+                &["customer-portal", "identity-sso", "mobile-app"],
+                &[
+                    (
+                        K::AccessToResource,
+                        "Customer portal account",
+                        "Access to orders and invoices under the terms of service.",
+                    ),
+                    (
+                        K::ServiceAction,
+                        "Order tracking support",
+                        "An agent investigates a delayed order on request.",
+                    ),
+                ],
+            ),
+            (
+                "analytics-insights",
+                "Analytics and insights",
+                "Dashboards and reports on finance and payroll data.",
+                "Finance analysts",
+                OfferingStatus::Draft,
+                &["data-warehouse", "payroll"],
+                &[
+                    (
+                        K::AccessToResource,
+                        "Dashboard access",
+                        "Read access to the finance dashboards.",
+                    ),
+                    (
+                        K::ServiceAction,
+                        "Custom report request",
+                        "The data team builds a report on request.",
+                    ),
+                ],
+            ),
+            (
+                "fax-to-email",
+                "Fax to e-mail",
+                "Incoming faxes delivered as e-mail.",
+                "Legal department",
+                OfferingStatus::Withdrawn,
+                &["legacy-fax", "email"],
+                &[(
+                    K::Goods,
+                    "Toner cartridges",
+                    "Cartridges for the department's fax machine.",
+                )],
+            ),
+        ];
+        for (key, name, description, group, status, services, components) in offerings {
+            let o = service_offering::ActiveModel {
+                key: Set(key.into()),
+                name: Set(name.into()),
+                description: Set(description.into()),
+                target_consumer_group: Set(group.into()),
+                status: Set(status),
+                created_at: Set(at(-55, 0)),
+                updated_at: Set(at(-55, 0)),
+                version: Set(1),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?;
+            for s in services {
+                offering_service::ActiveModel {
+                    offering_id: Set(o.id),
+                    service_id: Set(self.services[s]),
+                    created_at: Set(at(-55, 1)),
+                }
+                .insert(db)
+                .await?;
+            }
+            for (kind, cname, cdesc) in components {
+                offering_component::ActiveModel {
+                    offering_id: Set(o.id),
+                    kind: Set(*kind),
+                    name: Set((*cname).into()),
+                    description: Set((*cdesc).into()),
+                    created_at: Set(at(-55, 2)),
+                    updated_at: Set(at(-55, 2)),
+                    version: Set(1),
+                    ..Default::default()
+                }
+                .insert(db)
+                .await?;
+            }
+            self.counts.offerings += 1;
+        }
+        Ok(())
+    }
+
+    async fn processes<C: ConnectionTrait>(&mut self, db: &C) -> AppResult<()> {
+        use ProcessRole as R;
+        type Process = (
+            &'static str,
+            &'static str,
+            &'static str,
+            &'static [(&'static str, R, Option<&'static str>)],
+            &'static [&'static str],
+        );
+        let processes: [Process; 3] = [
+            (
+                "change-management",
+                "Change Management",
+                "The authoritative governance process over anything that can impact a new or existing service: first risk management, also planning.",
+                &[
+                    ("alice", R::Owner, None),
+                    ("bob", R::Manager, Some("EMEA")),
+                    ("carmen", R::Manager, Some("Americas")),
+                    ("deepak", R::Manager, Some("APAC")),
+                    ("erin", R::Practitioner, None),
+                    ("hiro", R::Practitioner, None),
+                ],
+                &[
+                    "Every change is recorded and authorized before it is implemented.",
+                    "A standard change falls within a pre-approved change model.",
+                    "Nobody approves a change they requested.",
+                ],
+            ),
+            (
+                "release-management",
+                "Release Management",
+                "The action process: under the authority of Change, builds, tests and releases new or updated services into production.",
+                &[
+                    ("farid", R::Owner, None),
+                    ("grace", R::Manager, Some("EMEA")),
+                    ("hiro", R::Practitioner, None),
+                ],
+                &[
+                    "A release is deployed only under authorized changes.",
+                    "Every release has a tested back-out plan.",
+                ],
+            ),
+            (
+                "incident-management",
+                "Incident Management",
+                "Restores normal service operation as quickly as possible and minimises the impact on the business.",
+                &[
+                    ("ines", R::Owner, None),
+                    ("jonas", R::Manager, Some("EMEA")),
+                    ("carmen", R::Manager, Some("Americas")),
+                    ("kwame", R::Practitioner, None),
+                ],
+                &[
+                    "All incidents must be logged.",
+                    "Major incidents are escalated to the incident manager within 15 minutes.",
+                ],
+            ),
+        ];
+        for (key, name, description, roles, policies) in processes {
+            let p = process::ActiveModel {
+                key: Set(key.into()),
+                name: Set(name.into()),
+                description: Set(description.into()),
+                created_at: Set(at(-50, 0)),
+                updated_at: Set(at(-50, 0)),
+                version: Set(1),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?;
+            for (who, role, scope) in roles {
+                process_role_assignment::ActiveModel {
+                    process_id: Set(p.id),
+                    person_id: Set(self.people[who]),
+                    role: Set(*role),
+                    scope: Set(scope.map(Into::into)),
+                    created_at: Set(at(-50, 1)),
+                    updated_at: Set(at(-50, 1)),
+                    version: Set(1),
+                    ..Default::default()
+                }
+                .insert(db)
+                .await?;
+            }
+            for statement in policies {
+                policy::ActiveModel {
+                    process_id: Set(p.id),
+                    statement: Set((*statement).into()),
+                    created_at: Set(at(-50, 2)),
+                    updated_at: Set(at(-50, 2)),
+                    version: Set(1),
+                    ..Default::default()
+                }
+                .insert(db)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn projects_and_models<C: ConnectionTrait>(&mut self, db: &C) -> AppResult<()> {
+        let projects = [
+            (
+                "PRJ-2026-001",
+                "Workplace modernisation",
+                ProjectStatus::Active,
+            ),
+            (
+                "PRJ-2026-002",
+                "Customer portal relaunch",
+                ProjectStatus::Active,
+            ),
+            ("PRJ-2025-014", "Fax decommissioning", ProjectStatus::Closed),
+            ("PRJ-2027-001", "Data platform", ProjectStatus::Proposed),
+        ];
+        for (code, name, status) in projects {
+            let p = project::ActiveModel {
+                code: Set(code.into()),
+                name: Set(name.into()),
+                status: Set(status),
+                manager_id: Set(Some(self.people["laura"])),
+                created_at: Set(at(-45, 0)),
+                updated_at: Set(at(-45, 0)),
+                version: Set(1),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?;
+            self.projects.insert(code, p.id);
+        }
+        let models = [
+            (
+                "os-patching",
+                "Monthly OS patching",
+                "Vendor security patches applied in the monthly window, with automated rollback.",
+                ChangeType::Standard,
+                RiskLevel::Medium,
+                true,
+                0,
+            ),
+            (
+                "documentation-update",
+                "Documentation update",
+                "Updates to runbooks, knowledge articles and user guides.",
+                ChangeType::Standard,
+                RiskLevel::Low,
+                true,
+                0,
+            ),
+            (
+                "certificate-renewal",
+                "Certificate renewal",
+                "Renewal of TLS certificates before expiry.",
+                ChangeType::Standard,
+                RiskLevel::Low,
+                true,
+                0,
+            ),
+            (
+                "application-release",
+                "Application release",
+                "A new application version through build, test and CAB review.",
+                ChangeType::Normal,
+                RiskLevel::High,
+                false,
+                2,
+            ),
+            (
+                "emergency-fix",
+                "Emergency fix",
+                "A fix that cannot wait for the next CAB: one approval, implement at once.",
+                ChangeType::Emergency,
+                RiskLevel::VeryHigh,
+                false,
+                1,
+            ),
+        ];
+        for (key, name, description, change_type, max_risk, pre_approved, required) in models {
+            let m = change_model::ActiveModel {
+                key: Set(key.into()),
+                name: Set(name.into()),
+                description: Set(description.into()),
+                change_type: Set(change_type),
+                max_risk: Set(max_risk),
+                pre_approved: Set(pre_approved),
+                required_approvals: Set(required),
+                created_at: Set(at(-44, 0)),
+                updated_at: Set(at(-44, 0)),
+                version: Set(1),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?;
+            self.models.insert(key, m.id);
+        }
+        Ok(())
+    }
+
+    async fn changes<C: ConnectionTrait>(&mut self, db: &C) -> AppResult<()> {
+        use ChangeCategory::{Application as App, Documentation as Doc, Infrastructure as Infra};
+        use ChangeStatus as S;
+        use ChangeType::{Emergency as E, Normal as N, Standard as Std};
+        use RiskLevel::{High as H, Low as Lo, Medium as M, VeryHigh as VH};
+        const W: Option<&str> = Some("PRJ-2026-001");
+        const P: Option<&str> = Some("PRJ-2026-002");
+        const F: Option<&str> = Some("PRJ-2025-014");
+        const PATCH: Option<&str> = Some("os-patching");
+        const DOCS: Option<&str> = Some("documentation-update");
+        const CERT: Option<&str> = Some("certificate-renewal");
+        const APP: Option<&str> = Some("application-release");
+        const EMER: Option<&str> = Some("emergency-fix");
+        let rows: [ChangeRow; 42] = [
+            // Workplace modernisation, release 1.0 (closed).
+            (
+                "Migrate mailboxes to the new mail platform",
+                Infra,
+                N,
+                H,
+                S::Closed,
+                &["email"],
+                W,
+                APP,
+                "laura",
+            ),
+            (
+                "Enable multi-factor authentication for all staff",
+                App,
+                N,
+                M,
+                S::Closed,
+                &["identity-sso"],
+                W,
+                APP,
+                "mateo",
+            ),
+            (
+                "Publish the new remote-working guide",
+                Doc,
+                Std,
+                Lo,
+                S::Closed,
+                &["vpn", "service-desk"],
+                W,
+                DOCS,
+                "laura",
+            ),
+            // Workplace 1.1 (deployed): implementing.
+            (
+                "Roll out the new VPN client",
+                App,
+                N,
+                M,
+                S::Implementing,
+                &["vpn"],
+                W,
+                APP,
+                "laura",
+            ),
+            (
+                "Increase mailbox quota to 50 GB",
+                Infra,
+                N,
+                Lo,
+                S::Implementing,
+                &["email"],
+                W,
+                APP,
+                "mateo",
+            ),
+            // Workplace 1.2 (planned): authorized.
+            (
+                "Single sign-on for the HR portal",
+                App,
+                N,
+                M,
+                S::Authorized,
+                &["identity-sso", "hr-portal"],
+                W,
+                APP,
+                "laura",
+            ),
+            (
+                "Self-service password reset page",
+                App,
+                N,
+                M,
+                S::Authorized,
+                &["identity-sso", "service-desk"],
+                W,
+                APP,
+                "mateo",
+            ),
+            // Customer portal 2.0 (testing): packaged.
+            (
+                "Customer portal: new checkout flow",
+                App,
+                N,
+                H,
+                S::Scheduled,
+                &["customer-portal"],
+                P,
+                APP,
+                "laura",
+            ),
+            (
+                "Customer portal: move to the new hosting cluster",
+                Infra,
+                N,
+                H,
+                S::Scheduled,
+                &["customer-portal"],
+                P,
+                APP,
+                "laura",
+            ),
+            (
+                "Customer portal: update the customer help pages",
+                Doc,
+                Std,
+                Lo,
+                S::Authorized,
+                &["customer-portal"],
+                P,
+                DOCS,
+                "mateo",
+            ),
+            // SSO hotfix (closed emergency release).
+            (
+                "Emergency: revoke compromised signing key",
+                Infra,
+                E,
+                VH,
+                S::Closed,
+                &["identity-sso"],
+                None,
+                EMER,
+                "mateo",
+            ),
+            // Payroll 4.3.1 (ready).
+            (
+                "Payroll: correct the year-end tax table",
+                App,
+                N,
+                M,
+                S::Authorized,
+                &["payroll"],
+                None,
+                APP,
+                "nina",
+            ),
+            // Mobile app: beta release cancelled, change moved to 1.0 (building).
+            (
+                "Mobile app: first public version",
+                App,
+                N,
+                H,
+                S::Authorized,
+                &["mobile-app", "identity-sso"],
+                P,
+                APP,
+                "laura",
+            ),
+            // Fax decommissioning (closed project, closed release).
+            (
+                "Switch off the legacy fax gateway",
+                Infra,
+                N,
+                M,
+                S::Closed,
+                &["legacy-fax"],
+                F,
+                APP,
+                "laura",
+            ),
+            // VPN concentrator upgrade: release failed after deployment, change backed out.
+            (
+                "Upgrade the VPN concentrators",
+                Infra,
+                N,
+                H,
+                S::Review,
+                &["vpn"],
+                W,
+                APP,
+                "laura",
+            ),
+            // Standard changes: the maturity signal.
+            (
+                "Monthly OS patching — October",
+                Infra,
+                Std,
+                M,
+                S::Closed,
+                &["email", "vpn"],
+                None,
+                PATCH,
+                "hiro",
+            ),
+            (
+                "Monthly OS patching — November",
+                Infra,
+                Std,
+                M,
+                S::Scheduled,
+                &["email", "vpn", "hr-portal"],
+                None,
+                PATCH,
+                "hiro",
+            ),
+            (
+                "Monthly OS patching — payroll servers",
+                Infra,
+                Std,
+                Lo,
+                S::Authorized,
+                &["payroll"],
+                None,
+                PATCH,
+                "hiro",
+            ),
+            (
+                "Renew the customer portal TLS certificate",
+                Infra,
+                Std,
+                Lo,
+                S::Closed,
+                &["customer-portal"],
+                None,
+                CERT,
+                "hiro",
+            ),
+            (
+                "Renew the VPN gateway certificate",
+                Infra,
+                Std,
+                Lo,
+                S::Scheduled,
+                &["vpn"],
+                None,
+                CERT,
+                "erin",
+            ),
+            (
+                "Renew the SSO metadata certificate",
+                Infra,
+                Std,
+                Lo,
+                S::Submitted,
+                &["identity-sso"],
+                None,
+                CERT,
+                "erin",
+            ),
+            (
+                "Update the incident runbook",
+                Doc,
+                Std,
+                Lo,
+                S::Closed,
+                &["service-desk"],
+                None,
+                DOCS,
+                "kwame",
+            ),
+            (
+                "Update the payroll user guide",
+                Doc,
+                Std,
+                Lo,
+                S::Authorized,
+                &["payroll"],
+                None,
+                DOCS,
+                "nina",
+            ),
+            (
+                "Knowledge article: VPN troubleshooting",
+                Doc,
+                Std,
+                Lo,
+                S::Draft,
+                &["vpn", "service-desk"],
+                None,
+                DOCS,
+                "kwame",
+            ),
+            // Normal changes in review and approval.
+            (
+                "Data warehouse: first ingestion pipeline",
+                App,
+                N,
+                M,
+                S::Submitted,
+                &["data-warehouse"],
+                None,
+                APP,
+                "deepak",
+            ),
+            (
+                "Data warehouse: finance dashboards",
+                App,
+                N,
+                Lo,
+                S::Submitted,
+                &["data-warehouse", "payroll"],
+                None,
+                APP,
+                "nina",
+            ),
+            (
+                "HR portal: new leave request form",
+                App,
+                N,
+                M,
+                S::Submitted,
+                &["hr-portal"],
+                W,
+                APP,
+                "nina",
+            ),
+            (
+                "Service desk: new ticket categories",
+                App,
+                N,
+                Lo,
+                S::Draft,
+                &["service-desk"],
+                None,
+                None,
+                "jonas",
+            ),
+            (
+                "Customer portal: invoice download in PDF",
+                App,
+                N,
+                M,
+                S::Draft,
+                &["customer-portal"],
+                P,
+                APP,
+                "mateo",
+            ),
+            (
+                "Mobile app: push notifications",
+                App,
+                N,
+                M,
+                S::Draft,
+                &["mobile-app"],
+                P,
+                None,
+                "laura",
+            ),
+            (
+                "E-mail: retire the old spam filter",
+                Infra,
+                N,
+                H,
+                S::Rejected,
+                &["email"],
+                W,
+                APP,
+                "mateo",
+            ),
+            (
+                "VPN: allow split tunnelling",
+                Infra,
+                N,
+                VH,
+                S::Rejected,
+                &["vpn"],
+                None,
+                None,
+                "bob",
+            ),
+            (
+                "Payroll: move to cloud hosting",
+                Infra,
+                N,
+                VH,
+                S::Cancelled,
+                &["payroll"],
+                None,
+                None,
+                "nina",
+            ),
+            (
+                "HR portal: replace the search engine",
+                App,
+                N,
+                M,
+                S::Cancelled,
+                &["hr-portal"],
+                W,
+                APP,
+                "laura",
+            ),
+            (
+                "Service desk: chat channel",
+                App,
+                N,
+                M,
+                S::Review,
+                &["service-desk"],
+                None,
+                APP,
+                "jonas",
+            ),
+            (
+                "Identity: password policy to 14 characters",
+                App,
+                N,
+                M,
+                S::Closed,
+                &["identity-sso"],
+                W,
+                APP,
+                "mateo",
+            ),
+            (
+                "E-mail: external mail banner",
+                App,
+                N,
+                Lo,
+                S::Closed,
+                &["email"],
+                W,
+                APP,
+                "mateo",
+            ),
+            (
+                "Customer portal: rate limiting",
+                Infra,
+                N,
+                M,
+                S::Scheduled,
+                &["customer-portal"],
+                P,
+                APP,
+                "mateo",
+            ),
+            (
+                "Data warehouse: nightly backup job",
+                Infra,
+                N,
+                Lo,
+                S::Authorized,
+                &["data-warehouse"],
+                None,
+                APP,
+                "deepak",
+            ),
+            (
+                "Emergency: patch the VPN remote-code-execution flaw",
+                Infra,
+                E,
+                VH,
+                S::Implementing,
+                &["vpn"],
+                None,
+                EMER,
+                "bob",
+            ),
+            (
+                "Emergency: restore payroll batch scheduler",
+                App,
+                E,
+                H,
+                S::Submitted,
+                &["payroll"],
+                None,
+                EMER,
+                "nina",
+            ),
+            (
+                "Update the service catalogue descriptions",
+                Doc,
+                Std,
+                Lo,
+                S::Draft,
+                &["email", "vpn", "payroll", "hr-portal"],
+                None,
+                DOCS,
+                "laura",
+            ),
+        ];
+        for (i, row) in rows.iter().enumerate() {
+            let id = self.change(db, i as i64, row).await?;
+            self.changes.push(id);
+        }
+        self.counts.changes = self.changes.len();
+        Ok(())
+    }
+
+    async fn change<C: ConnectionTrait>(
+        &mut self,
+        db: &C,
+        i: i64,
+        row: &ChangeRow,
+    ) -> AppResult<i64> {
+        let (title, category, change_type, risk, status, services, project, model, requester) =
+            *row;
+        use ChangeStatus as S;
+        let reached = |s: S| -> bool {
+            let order = [
+                S::Draft,
+                S::Submitted,
+                S::Authorized,
+                S::Scheduled,
+                S::Implementing,
+                S::Review,
+                S::Closed,
+            ];
+            match status {
+                S::Rejected => matches!(s, S::Draft | S::Submitted),
+                S::Cancelled => matches!(s, S::Draft | S::Submitted),
+                _ => order.iter().position(|x| *x == s) <= order.iter().position(|x| *x == status),
+            }
+        };
+        let created = at(-40 + i % 30, (i % 8) + 1);
+        let submitted = reached(S::Submitted).then(|| created + Duration::hours(20));
+        let authorized = reached(S::Authorized).then(|| created + Duration::hours(46));
+        let window_day = if matches!(status, S::Closed | S::Review) {
+            -20 + i % 15
+        } else {
+            5 + (i * 3) % 40
+        };
+        let planned = (reached(S::Scheduled) || status == S::Authorized && i % 2 == 0)
+            .then(|| (at(window_day, 10 + i % 6), at(window_day, 14 + i % 6)));
+        let started = reached(S::Implementing).then(|| {
+            planned
+                .map(|p| p.0)
+                .unwrap_or(created + Duration::hours(50))
+        });
+        let completed = reached(S::Review).then(|| {
+            planned
+                .map(|p| p.1)
+                .unwrap_or(created + Duration::hours(54))
+        });
+        let closed = reached(S::Closed).then(|| completed.unwrap_or(created) + Duration::days(2));
+        let outcome = match status {
+            S::Review if title.contains("VPN concentrators") => Some(ChangeOutcome::BackedOut),
+            S::Review | S::Closed => Some(ChangeOutcome::Successful),
+            _ => None,
+        };
+        let updated = [
+            Some(created),
+            submitted,
+            authorized,
+            started,
+            completed,
+            closed,
+        ]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(created);
+        let number = format!("CHG{:07}", i + 1);
+        let c = change::ActiveModel {
+            number: Set(number),
+            title: Set(title.into()),
+            description: Set(format!("{title}. Back-out plan: restore the previous configuration from the pre-change snapshot.")),
+            category: Set(category),
+            change_type: Set(change_type),
+            risk: Set(risk),
+            status: Set(status),
+            outcome: Set(outcome),
+            requested_by_id: Set(self.people[requester]),
+            project_id: Set(project.map(|p| self.projects[p])),
+            model_id: Set(model.map(|m| self.models[m])),
+            planned_start: Set(planned.map(|p| p.0)),
+            planned_end: Set(planned.map(|p| p.1)),
+            submitted_at: Set(submitted),
+            authorized_at: Set(authorized),
+            started_at: Set(started),
+            completed_at: Set(completed),
+            closed_at: Set(closed),
+            cancellation_reason: Set((status == S::Cancelled).then(|| "Superseded by a project decision.".to_owned())),
+            created_at: Set(created),
+            updated_at: Set(updated),
+            version: Set(1),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+        for s in services {
+            change_service::ActiveModel {
+                change_id: Set(c.id),
+                service_id: Set(self.services[s]),
+            }
+            .insert(db)
+            .await?;
+        }
+        let requester_id = self.people[requester];
+        self.audit(
+            db,
+            created,
+            Some(requester_id),
+            "CREATED",
+            "Change",
+            c.id,
+            None,
+            Some(S::Draft),
+        )
+        .await?;
+        if let Some(t) = submitted {
+            self.audit(
+                db,
+                t,
+                Some(requester_id),
+                "SUBMITTED",
+                "Change",
+                c.id,
+                Some(S::Draft),
+                Some(S::Submitted),
+            )
+            .await?;
+        }
+        // Approvers: change-management managers and owner, never the requester.
+        let approvers: Vec<i64> = ["bob", "carmen", "alice", "deepak"]
+            .iter()
+            .map(|h| self.people[h])
+            .filter(|id| *id != requester_id)
+            .collect();
+        let approvals = match (change_type, status) {
+            (_, S::Rejected) => vec![(approvers[0], ApprovalDecision::Rejected)],
+            (ChangeType::Standard, _) => vec![],
+            (ChangeType::Emergency, _) if authorized.is_some() => {
+                vec![(approvers[0], ApprovalDecision::Approved)]
+            }
+            (ChangeType::Normal, _) if authorized.is_some() => {
+                vec![
+                    (approvers[0], ApprovalDecision::Approved),
+                    (approvers[1], ApprovalDecision::Approved),
+                ]
+            }
+            // Submitted normal changes: one of two approvals in, for a mixed picture.
+            (ChangeType::Normal, S::Submitted) if i % 2 == 0 => {
+                vec![(approvers[0], ApprovalDecision::Approved)]
+            }
+            _ => vec![],
+        };
+        for (k, (who, decision)) in approvals.into_iter().enumerate() {
+            let t = submitted.unwrap_or(created) + Duration::hours(2 + 10 * k as i64);
+            approval::ActiveModel {
+                change_id: Set(c.id),
+                approver_id: Set(who),
+                decision: Set(decision),
+                comment: Set(Some(match decision {
+                    ApprovalDecision::Approved => {
+                        "Risk assessed; back-out plan is credible.".into()
+                    }
+                    ApprovalDecision::Rejected => {
+                        "Risk too high for the benefit; rework the proposal.".into()
+                    }
+                })),
+                decided_at: Set(t),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?;
+            let action = if decision == ApprovalDecision::Approved {
+                "APPROVED"
+            } else {
+                "REJECTED"
+            };
+            let to = if decision == ApprovalDecision::Rejected {
+                Some(S::Rejected)
+            } else {
+                None
+            };
+            self.audit(
+                db,
+                t,
+                Some(who),
+                action,
+                "Change",
+                c.id,
+                to.map(|_| S::Submitted),
+                to,
+            )
+            .await?;
+        }
+        if let Some(t) = authorized {
+            let (actor, action) = match change_type {
+                ChangeType::Standard => (None, "AUTHORIZED_BY_MODEL"),
+                _ => (Some(approvers[0]), "AUTHORIZED"),
+            };
+            self.audit(
+                db,
+                t,
+                actor,
+                action,
+                "Change",
+                c.id,
+                Some(S::Submitted),
+                Some(S::Authorized),
+            )
+            .await?;
+        }
+        let erin = Some(self.people["erin"]);
+        let steps = [
+            (
+                reached(S::Scheduled),
+                planned.map(|p| p.0 - Duration::days(3)),
+                "SCHEDULED",
+                S::Authorized,
+                S::Scheduled,
+            ),
+            (
+                reached(S::Implementing),
+                started,
+                "STARTED",
+                S::Scheduled,
+                S::Implementing,
+            ),
+            (
+                reached(S::Review),
+                completed,
+                "COMPLETED",
+                S::Implementing,
+                S::Review,
+            ),
+            (reached(S::Closed), closed, "CLOSED", S::Review, S::Closed),
+        ];
+        for (done, t, action, from, to) in steps {
+            if let (true, Some(t)) = (done, t) {
+                self.audit(db, t, erin, action, "Change", c.id, Some(from), Some(to))
+                    .await?;
+            }
+        }
+        if status == S::Cancelled {
+            self.audit(
+                db,
+                created + Duration::days(3),
+                Some(requester_id),
+                "CANCELLED",
+                "Change",
+                c.id,
+                Some(S::Submitted),
+                Some(S::Cancelled),
+            )
+            .await?;
+        }
+        Ok(c.id)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn audit<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        t: DateTime<Utc>,
+        actor: Option<i64>,
+        action: &str,
+        entity_type: &str,
+        entity_id: i64,
+        from: Option<ChangeStatus>,
+        to: Option<ChangeStatus>,
+    ) -> AppResult<()> {
+        audit_event::ActiveModel {
+            at: Set(t),
+            actor_id: Set(actor),
+            action: Set(action.into()),
+            entity_type: Set(entity_type.into()),
+            entity_id: Set(entity_id),
+            before: Set(from.map(|s| json!({ "status": s.as_str() }))),
+            after: Set(to.map(|s| json!({ "status": s.as_str() }))),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+        Ok(())
+    }
+
+    async fn releases<C: ConnectionTrait>(&mut self, db: &C) -> AppResult<()> {
+        use ReleaseStatus as S;
+        use ReleaseType as T;
+        // (name, version, type, status, project, previous (index), changes (indexes into the
+        // demo changes), planned day, deployed day)
+        type ReleaseRow = (
+            &'static str,
+            &'static str,
+            T,
+            S,
+            Option<&'static str>,
+            Option<usize>,
+            &'static [usize],
+            i64,
+            Option<i64>,
+        );
+        let rows: [ReleaseRow; 10] = [
+            (
+                "Workplace",
+                "1.0",
+                T::Major,
+                S::Closed,
+                Some("PRJ-2026-001"),
+                None,
+                &[0, 1, 2],
+                -25,
+                Some(-25),
+            ),
+            (
+                "Workplace",
+                "1.1",
+                T::Minor,
+                S::Deployed,
+                Some("PRJ-2026-001"),
+                Some(0),
+                &[3, 4],
+                -2,
+                Some(-2),
+            ),
+            (
+                "Workplace",
+                "1.2",
+                T::Minor,
+                S::Planned,
+                Some("PRJ-2026-001"),
+                Some(1),
+                &[5, 6],
+                20,
+                None,
+            ),
+            (
+                "Customer portal",
+                "2.0",
+                T::Major,
+                S::Testing,
+                Some("PRJ-2026-002"),
+                None,
+                &[7, 8, 9, 37],
+                12,
+                None,
+            ),
+            (
+                "SSO hotfix",
+                "7.4.1",
+                T::Emergency,
+                S::Closed,
+                None,
+                None,
+                &[10],
+                -30,
+                Some(-30),
+            ),
+            (
+                "Payroll",
+                "4.3.1",
+                T::Patch,
+                S::Ready,
+                None,
+                None,
+                &[11],
+                8,
+                None,
+            ),
+            (
+                "Mobile app",
+                "0.9-beta",
+                T::Minor,
+                S::Cancelled,
+                Some("PRJ-2026-002"),
+                None,
+                &[12],
+                -5,
+                None,
+            ),
+            (
+                "Mobile app",
+                "1.0",
+                T::Major,
+                S::Building,
+                Some("PRJ-2026-002"),
+                None,
+                &[12],
+                30,
+                None,
+            ),
+            (
+                "Fax shutdown",
+                "1.0",
+                T::Minor,
+                S::Closed,
+                Some("PRJ-2025-014"),
+                None,
+                &[13],
+                -35,
+                Some(-35),
+            ),
+            (
+                "VPN concentrators",
+                "3.2",
+                T::Minor,
+                S::Failed,
+                Some("PRJ-2026-001"),
+                None,
+                &[14],
+                -12,
+                Some(-12),
+            ),
+        ];
+        let mut ids: Vec<i64> = Vec::new();
+        for (name, version, release_type, status, project, previous, changes, planned, deployed) in
+            rows
+        {
+            let r = release::ActiveModel {
+                name: Set(name.into()),
+                version: Set(version.into()),
+                release_type: Set(release_type),
+                status: Set(status),
+                project_id: Set(project.map(|p| self.projects[p])),
+                previous_id: Set(previous.map(|p| ids[p])),
+                planned_date: Set(Some(at(planned, 18))),
+                deployed_at: Set(deployed.map(|d| at(d, 19))),
+                created_at: Set(at(planned.min(0) - 10, 9)),
+                updated_at: Set(at(planned.min(0) - 1, 9)),
+                revision: Set(1),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?;
+            let mut services: Vec<i64> = Vec::new();
+            for c in changes {
+                let change_id = self.changes[*c];
+                release_change::ActiveModel {
+                    release_id: Set(r.id),
+                    change_id: Set(change_id),
+                }
+                .insert(db)
+                .await?;
+                let touched = change_service::Entity::find()
+                    .filter(change_service::Column::ChangeId.eq(change_id))
+                    .all(db)
+                    .await?;
+                for t in touched {
+                    if !services.contains(&t.service_id) {
+                        services.push(t.service_id);
+                    }
+                }
+            }
+            for s in services {
+                release_service::ActiveModel {
+                    release_id: Set(r.id),
+                    service_id: Set(s),
+                }
+                .insert(db)
+                .await?;
+            }
+            audit_event::ActiveModel {
+                at: Set(r.created_at),
+                actor_id: Set(Some(self.people["farid"])),
+                action: Set("CREATED".into()),
+                entity_type: Set("Release".into()),
+                entity_id: Set(r.id),
+                before: Set(None),
+                after: Set(Some(json!({ "status": "PLANNED" }))),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?;
+            if status != S::Planned {
+                audit_event::ActiveModel {
+                    at: Set(r.updated_at),
+                    actor_id: Set(Some(self.people["grace"])),
+                    action: Set(format!("ADVANCED_TO_{}", status.as_str())),
+                    entity_type: Set("Release".into()),
+                    entity_id: Set(r.id),
+                    before: Set(Some(json!({ "status": "PLANNED" }))),
+                    after: Set(Some(json!({ "status": status.as_str() }))),
+                    ..Default::default()
+                }
+                .insert(db)
+                .await?;
+            }
+            ids.push(r.id);
+        }
+        self.counts.releases = ids.len();
+        Ok(())
+    }
+}

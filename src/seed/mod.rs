@@ -1,0 +1,14 @@
+//! Data sets: the demo portfolio (and, later, synthetic sets for benchmarks).
+
+pub mod demo;
+
+use entity::{person, service};
+use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait};
+
+use crate::error::AppResult;
+
+/// Whether the portfolio holds no people and no services yet.
+pub async fn is_empty<C: ConnectionTrait>(db: &C) -> AppResult<bool> {
+    Ok(person::Entity::find().count(db).await? == 0
+        && service::Entity::find().count(db).await? == 0)
+}

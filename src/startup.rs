@@ -1,0 +1,115 @@
+//! Application start-up: connect, migrate, maybe seed the demo, build the schema once, bind
+//! the listener (port 0 allowed) and run the HTTP server.
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web};
+use sea_orm::DatabaseConnection;
+use tracing_actix_web::TracingLogger;
+
+use crate::config::{DEFAULT_DATABASE_URL, ServeArgs};
+use crate::db::{self, StatementCounter};
+use crate::graphql::{self, Limits};
+use crate::http::{self, AppState};
+use crate::seed;
+
+/// A built, bound, not yet running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    db: DatabaseConnection,
+}
+
+/// Why the application could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("database: {0}")]
+    Database(#[from] sea_orm::DbErr),
+    #[error("cannot listen on {bind}: {source}")]
+    Bind {
+        bind: String,
+        source: std::io::Error,
+    },
+    #[error("demo data: {0}")]
+    Seed(#[from] crate::error::AppError),
+}
+
+impl Application {
+    /// Connects, migrates, seeds the demo when asked (or on the embedded default with an
+    /// empty database) and binds the listener.
+    pub async fn build(database_url: &str, args: &ServeArgs) -> Result<Self, StartError> {
+        let (db, statements) = db::connect(database_url, args.db_max_connections).await?;
+        db::migrate(&db).await?;
+        let embedded_default = database_url == DEFAULT_DATABASE_URL;
+        if (args.demo || embedded_default) && seed::is_empty(&db).await? {
+            let counts = seed::demo::load(&db).await?;
+            tracing::info!(%counts, "loaded the demo portfolio");
+        }
+        let sqlite = db::is_sqlite(&db);
+        let anonymous_read = args.anonymous_read.unwrap_or(sqlite);
+        let listener = TcpListener::bind(&args.bind).map_err(|source| StartError::Bind {
+            bind: args.bind.clone(),
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind {
+                bind: args.bind.clone(),
+                source,
+            })?
+            .port();
+        let limits = Limits {
+            depth: args.max_depth,
+            complexity: args.max_complexity,
+        };
+        let state = AppState {
+            schema: graphql::build_schema(db.clone(), limits),
+            db: db.clone(),
+            statements,
+            anonymous_read,
+        };
+        let server = run(listener, state).map_err(|source| StartError::Bind {
+            bind: args.bind.clone(),
+            source,
+        })?;
+        tracing::info!(
+            port,
+            anonymous_read,
+            engine = if sqlite { "sqlite" } else { "postgres" },
+            "listening"
+        );
+        Ok(Self { port, server, db })
+    }
+
+    /// The port actually bound.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The database pool, for tests that look behind the API.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Serves until the server is stopped (SIGINT/SIGTERM drain in-flight requests).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+    let data = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(TracingLogger::default())
+            .app_data(data.clone())
+            .configure(http::routes)
+    })
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+/// Statement counter type re-exported for tests.
+pub type Statements = StatementCounter;

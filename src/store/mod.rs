@@ -1,0 +1,10 @@
+//! The read side of the portfolio: web-free, batched queries over the entities.
+//!
+//! Every function takes a set of parent ids and answers for all of them in one statement,
+//! which is what lets the GraphQL loaders keep the statement count of a request
+//! independent of the number of rows it returns.
+
+pub mod listing;
+pub mod lookup;
+pub mod page;
+pub mod reporting;

@@ -1,0 +1,237 @@
+//! Reporting: change metrics and the forward schedule of change, computed by the database
+//! (GROUP BY and a self-join), never by walking pages.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use entity::{ChangeOutcome, ChangeStatus, ChangeType, change};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Statement,
+};
+
+use crate::error::AppResult;
+
+/// Which changes a metrics request covers.
+#[derive(Clone, Debug, Default)]
+pub struct MetricsScope {
+    /// Changes created at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Changes created at or before.
+    pub to: Option<DateTime<Utc>>,
+    pub service_id: Option<i64>,
+    pub project_id: Option<i64>,
+}
+
+/// One group of the metrics aggregate.
+#[derive(Clone, Debug)]
+pub struct MetricsGroup {
+    pub change_type: ChangeType,
+    pub status: ChangeStatus,
+    pub outcome: Option<ChangeOutcome>,
+    pub submitted: bool,
+    pub count: i64,
+}
+
+/// Counts of changes per (type, status, outcome, submitted), and the mean lead time.
+#[derive(Clone, Debug, Default)]
+pub struct MetricsData {
+    pub groups: Vec<MetricsGroup>,
+    pub mean_lead_time_hours: Option<f64>,
+}
+
+fn scope_sql(scope: &MetricsScope, values: &mut Vec<sea_orm::Value>, backend: DbBackend) -> String {
+    let mut clauses = vec!["1 = 1".to_owned()];
+    let mut push = |sql: &str, v: sea_orm::Value, values: &mut Vec<sea_orm::Value>| {
+        values.push(v);
+        let n = values.len();
+        let ph = if backend == DbBackend::Postgres {
+            format!("${n}")
+        } else {
+            "?".to_owned()
+        };
+        clauses.push(sql.replace('?', &ph));
+    };
+    if let Some(from) = scope.from {
+        push("c.created_at >= ?", from.into(), values);
+    }
+    if let Some(to) = scope.to {
+        push("c.created_at <= ?", to.into(), values);
+    }
+    if let Some(p) = scope.project_id {
+        push("c.project_id = ?", p.into(), values);
+    }
+    if let Some(s) = scope.service_id {
+        push(
+            "EXISTS (SELECT 1 FROM change_service cs WHERE cs.change_id = c.id AND cs.service_id = ?)",
+            s.into(),
+            values,
+        );
+    }
+    clauses.join(" AND ")
+}
+
+/// Aggregates the changes in scope with two statements: one GROUP BY, one AVG.
+pub async fn change_metrics<C: ConnectionTrait>(
+    db: &C,
+    scope: &MetricsScope,
+) -> AppResult<MetricsData> {
+    let backend = db.get_database_backend();
+    let mut values = Vec::new();
+    let filter = scope_sql(scope, &mut values, backend);
+    let grouped = format!(
+        "SELECT c.change_type, c.status, c.outcome, \
+         CASE WHEN c.submitted_at IS NULL THEN 0 ELSE 1 END AS submitted, COUNT(*) AS n \
+         FROM change c WHERE {filter} GROUP BY c.change_type, c.status, c.outcome, \
+         CASE WHEN c.submitted_at IS NULL THEN 0 ELSE 1 END"
+    );
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            grouped,
+            values.clone(),
+        ))
+        .await?;
+    let mut groups = Vec::with_capacity(rows.len());
+    for row in rows {
+        groups.push(MetricsGroup {
+            change_type: row.try_get("", "change_type")?,
+            status: row.try_get("", "status")?,
+            outcome: row.try_get("", "outcome")?,
+            submitted: row.try_get::<i32>("", "submitted")? == 1,
+            count: row.try_get("", "n")?,
+        });
+    }
+    let hours = match backend {
+        DbBackend::Postgres => "EXTRACT(EPOCH FROM (c.closed_at - c.submitted_at)) / 3600.0",
+        _ => "(julianday(c.closed_at) - julianday(c.submitted_at)) * 24.0",
+    };
+    let lead = format!(
+        "SELECT CAST(AVG({hours}) AS DOUBLE PRECISION) AS h FROM change c \
+         WHERE {filter} AND c.closed_at IS NOT NULL AND c.submitted_at IS NOT NULL"
+    );
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(backend, lead, values))
+        .await?;
+    let mean_lead_time_hours = match row {
+        Some(r) => r.try_get::<Option<f64>>("", "h")?,
+        None => None,
+    };
+    Ok(MetricsData {
+        groups,
+        mean_lead_time_hours,
+    })
+}
+
+/// A pair of changes touching the same service with overlapping planned windows.
+#[derive(Clone, Debug)]
+pub struct Conflict {
+    pub service_id: i64,
+    pub first: i64,
+    pub second: i64,
+}
+
+/// States whose changes will not (or no longer) be implemented.
+const OFF_SCHEDULE: [ChangeStatus; 2] = [ChangeStatus::Rejected, ChangeStatus::Cancelled];
+
+/// The forward schedule of change: changes whose planned window overlaps [from, to],
+/// optionally only those touching some services, ordered by planned start.
+pub async fn schedule<C: ConnectionTrait>(
+    db: &C,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    services: Option<&[i64]>,
+) -> AppResult<Vec<change::Model>> {
+    let mut q = change::Entity::find()
+        .filter(change::Column::PlannedStart.lte(to))
+        .filter(change::Column::PlannedEnd.gte(from))
+        .filter(change::Column::Status.is_not_in(OFF_SCHEDULE.iter().map(|s| s.as_str())));
+    if let Some(ids) = services {
+        let touching = Query::select()
+            .column(Alias::new("change_id"))
+            .from(Alias::new("change_service"))
+            .and_where(Expr::col(Alias::new("service_id")).is_in(ids.iter().copied()))
+            .take();
+        q = q.filter(change::Column::Id.in_subquery(touching));
+    }
+    Ok(q.order_by(change::Column::PlannedStart, Order::Asc)
+        .order_by(change::Column::Id, Order::Asc)
+        .all(db)
+        .await?)
+}
+
+/// Conflicting pairs among open changes in [from, to], found by one self-join of
+/// `change_service` over the changes' planned windows.
+pub async fn conflicts<C: ConnectionTrait>(
+    db: &C,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    services: Option<&[i64]>,
+) -> AppResult<Vec<Conflict>> {
+    let backend = db.get_database_backend();
+    let ph = |n: usize| {
+        if backend == DbBackend::Postgres {
+            format!("${n}")
+        } else {
+            "?".to_owned()
+        }
+    };
+    let mut values: Vec<sea_orm::Value> = vec![to.into(), from.into(), to.into(), from.into()];
+    let mut sql = format!(
+        "SELECT a.service_id AS service_id, a.change_id AS first_id, b.change_id AS second_id \
+         FROM change_service a \
+         JOIN change_service b ON b.service_id = a.service_id AND b.change_id > a.change_id \
+         JOIN change ca ON ca.id = a.change_id \
+         JOIN change cb ON cb.id = b.change_id \
+         WHERE ca.planned_start < cb.planned_end AND cb.planned_start < ca.planned_end \
+         AND ca.planned_start <= {} AND ca.planned_end >= {} \
+         AND cb.planned_start <= {} AND cb.planned_end >= {} \
+         AND ca.status NOT IN ('REJECTED', 'CANCELLED', 'CLOSED') \
+         AND cb.status NOT IN ('REJECTED', 'CANCELLED', 'CLOSED')",
+        ph(1),
+        ph(2),
+        ph(3),
+        ph(4)
+    );
+    if let Some(ids) = services {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list: Vec<String> = ids
+            .iter()
+            .map(|id| {
+                values.push((*id).into());
+                ph(values.len())
+            })
+            .collect();
+        sql.push_str(&format!(" AND a.service_id IN ({})", list.join(", ")));
+    }
+    sql.push_str(" ORDER BY a.service_id, a.change_id, b.change_id");
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        out.push(Conflict {
+            service_id: r.try_get("", "service_id")?,
+            first: r.try_get("", "first_id")?,
+            second: r.try_get("", "second_id")?,
+        });
+    }
+    Ok(out)
+}
+
+/// Sums counts by a key, in first-seen order.
+pub fn tally<K: Eq + std::hash::Hash + Copy>(
+    items: impl Iterator<Item = (K, i64)>,
+) -> Vec<(K, i64)> {
+    let mut order = Vec::new();
+    let mut sums: HashMap<K, i64> = HashMap::new();
+    for (k, n) in items {
+        if !sums.contains_key(&k) {
+            order.push(k);
+        }
+        *sums.entry(k).or_default() += n;
+    }
+    order.into_iter().map(|k| (k, sums[&k])).collect()
+}
