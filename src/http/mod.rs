@@ -75,8 +75,36 @@ async fn execute(
         );
     }
     let request = request.data(new_loader(state.db.clone())).data(viewer);
-    let response: GraphQLResponse = state.schema.execute(request).await.into();
+    let mut response = state.schema.execute(request).await;
+    for err in &mut response.errors {
+        classify(err);
+    }
+    let response: GraphQLResponse = response.into();
     actix_web::Responder::respond_to(response, http).map_into_boxed_body()
+}
+
+/// Errors raised by the engine itself (parse, validation, limits) carry no code; give them
+/// the stable one a client can act on.
+fn classify(err: &mut async_graphql::ServerError) {
+    let has_code = err
+        .extensions
+        .as_ref()
+        .is_some_and(|e| e.get("code").is_some());
+    if has_code {
+        return;
+    }
+    let message = err.message.to_lowercase();
+    let code = if message.contains("too deep")
+        || message.contains("too complex")
+        || message.contains("too many")
+    {
+        "LIMIT_EXCEEDED"
+    } else {
+        "BAD_USER_INPUT"
+    };
+    err.extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code);
 }
 
 async fn graphql_post(

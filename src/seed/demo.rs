@@ -1219,8 +1219,16 @@ impl Loader {
         } else {
             5 + (i * 3) % 40
         };
+        // The November patch window, the VPN certificate renewal and the emergency VPN fix
+        // collide on the VPN service: the schedule of change shows that conflict.
+        let (start_hour, end_hour, window_day) = match i {
+            16 => (20, 26, 9),
+            19 => (21, 23, 9),
+            39 => (22, 24, 9),
+            _ => (10 + i % 6, 14 + i % 6, window_day),
+        };
         let planned = (reached(S::Scheduled) || status == S::Authorized && i % 2 == 0)
-            .then(|| (at(window_day, 10 + i % 6), at(window_day, 14 + i % 6)));
+            .then(|| (at(window_day, start_hour), at(window_day, end_hour)));
         let started = reached(S::Implementing).then(|| {
             planned
                 .map(|p| p.0)

@@ -1,0 +1,164 @@
+//! `spawn_app()`: a fresh database with the demo portfolio, the real server on
+//! `127.0.0.1:0`, and a client. On PostgreSQL the database is created per test and dropped
+//! when the test ends.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use portfolio::config::ServeArgs;
+use portfolio::startup::Application;
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    _database: Option<DropDatabase>,
+}
+
+struct DropDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl Drop for DropDatabase {
+    fn drop(&mut self) {
+        let (url, name) = (self.admin_url.clone(), self.name.clone());
+        // Drop runs outside async context: use a private runtime on its own thread.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            rt.block_on(async {
+                let db = Database::connect(&url).await.ok()?;
+                db.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .await
+                    .ok()
+            })
+        })
+        .join();
+    }
+}
+
+fn unique_name() -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "portfolio_test_{}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed),
+        nanos
+    )
+}
+
+/// The database URL for a new test, and what drops it afterwards.
+async fn fresh_database() -> (String, Option<DropDatabase>) {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(base) if base.starts_with("postgres") => {
+            let name = unique_name();
+            let admin = Database::connect(&base)
+                .await
+                .expect("connect to TEST_DATABASE_URL");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .expect("create test database");
+            let cut = base.rfind('/').expect("a database URL has a path");
+            let (prefix, rest) = base.split_at(cut);
+            let query = rest.find('?').map(|q| &rest[q..]).unwrap_or("");
+            (
+                format!("{prefix}/{name}{query}"),
+                Some(DropDatabase {
+                    admin_url: base.clone(),
+                    name,
+                }),
+            )
+        }
+        _ => ("sqlite::memory:".to_owned(), None),
+    }
+}
+
+/// Spawns the server over a fresh database holding the demo portfolio.
+pub async fn spawn_app() -> TestApp {
+    spawn_with(ServeArgs {
+        demo: true,
+        anonymous_read: Some(true),
+        ..ServeArgs::default()
+    })
+    .await
+}
+
+/// Spawns the server with the given settings over a fresh database.
+pub async fn spawn_with(args: ServeArgs) -> TestApp {
+    portfolio::telemetry::init();
+    let (url, dropper) = fresh_database().await;
+    let app = Application::build(&url, &args)
+        .await
+        .expect("the application builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        _database: dropper,
+    }
+}
+
+impl TestApp {
+    /// POSTs a GraphQL document and returns the whole JSON response.
+    pub async fn post(&self, query: &str, variables: Value) -> Value {
+        let res = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request sent");
+        assert_ne!(res.status().as_u16(), 500, "the server never answers 500");
+        res.json().await.expect("a JSON body")
+    }
+
+    /// POSTs a query that must succeed and returns its `data`.
+    pub async fn data(&self, query: &str, variables: Value) -> Value {
+        let body = self.post(query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+        body["data"].clone()
+    }
+
+    /// The `extensions.code` of the first error of a response.
+    pub async fn error_code(&self, query: &str, variables: Value) -> String {
+        let body = self.post(query, variables).await;
+        body["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or("<no code>")
+            .to_owned()
+    }
+
+    /// SQL statements the server has executed so far, from `/metrics`.
+    pub async fn statements(&self) -> u64 {
+        let text = self
+            .client
+            .get(format!("{}/metrics", self.address))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text");
+        text.lines()
+            .find_map(|l| l.strip_prefix("portfolio_sql_statements_total "))
+            .and_then(|n| n.trim().parse().ok())
+            .expect("the statement counter is exported")
+    }
+}
+
+/// The values of `field` in a list of JSON objects.
+pub fn pluck<'a>(items: &'a Value, field: &str) -> Vec<&'a str> {
+    items
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v[field].as_str()).collect())
+        .unwrap_or_default()
+}

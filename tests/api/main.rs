@@ -1,0 +1,12 @@
+//! Black-box tests: each spawns the real server on port 0 over a fresh database (SQLite in
+//! memory by default, PostgreSQL when `TEST_DATABASE_URL` is set) and talks real HTTP.
+
+mod helpers;
+
+mod errors;
+mod http;
+mod n_plus_one;
+mod pagination;
+mod relationships;
+mod reporting;
+mod schema;

@@ -1,0 +1,75 @@
+//! The number of SQL statements of a request depends on its shape, not on how many rows it
+//! returns: every relationship goes through a batched loader.
+
+use serde_json::json;
+
+use crate::helpers::spawn_app;
+
+const PORTAL: &str = r#"
+query Portal($offerings: Int!, $services: Int!, $changes: Int!) {
+  serviceOfferings(first: $offerings) {
+    nodes {
+      key
+      services(first: $services) {
+        nodes {
+          key
+          changes(first: $changes, orderBy: { field: CREATED_AT, direction: DESC }) {
+            nodes { number status releases { name status } }
+          }
+        }
+      }
+    }
+  }
+}"#;
+
+async fn count_statements(app: &crate::helpers::TestApp, vars: serde_json::Value) -> (u64, usize) {
+    let before = app.statements().await;
+    let data = app.data(PORTAL, vars).await;
+    let after = app.statements().await;
+    let changes: usize = data["serviceOfferings"]["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|o| {
+            o["services"]["nodes"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .map(|s| s["changes"]["nodes"].as_array().map_or(0, Vec::len))
+        .sum();
+    (after - before, changes)
+}
+
+#[tokio::test]
+async fn a_four_level_query_costs_the_same_statements_at_any_page_size() {
+    let app = spawn_app().await;
+    let (small, small_rows) =
+        count_statements(&app, json!({ "offerings": 1, "services": 1, "changes": 1 })).await;
+    let (large, large_rows) = count_statements(
+        &app,
+        json!({ "offerings": 5, "services": 10, "changes": 10 }),
+    )
+    .await;
+    assert!(
+        large_rows > small_rows * 10,
+        "the larger page returns many more rows ({small_rows} vs {large_rows})"
+    );
+    assert_eq!(small, large, "statements must not grow with rows");
+    // One statement per level: offerings, services, changes, releases.
+    assert!(
+        large <= 4,
+        "4 levels should cost at most 4 statements, took {large}"
+    );
+}
+
+#[tokio::test]
+async fn total_count_costs_one_batched_statement_per_connection_level() {
+    let app = spawn_app().await;
+    let q = "{ serviceOfferings(first: 5) { totalCount nodes { services(first: 10) { totalCount nodes { key } } } } }";
+    let before = app.statements().await;
+    let data = app.data(q, json!({})).await;
+    let spent = app.statements().await - before;
+    assert_eq!(data["serviceOfferings"]["totalCount"], 5);
+    assert_eq!(spent, 4, "two pages and two batched counts");
+}

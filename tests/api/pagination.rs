@@ -1,0 +1,232 @@
+//! Relay cursor connections: forward and backward paging, orderings, filters.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{pluck, spawn_app};
+
+const PAGE: &str = r#"
+query Page($first: Int, $after: String, $last: Int, $before: String, $order: ChangeOrder, $filter: ChangeFilter) {
+  changes(first: $first, after: $after, last: $last, before: $before, orderBy: $order, filter: $filter) {
+    totalCount
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { cursor node { number risk plannedStart status title } }
+  }
+}"#;
+
+async fn walk_forward(app: &crate::helpers::TestApp, size: i64, order: Value) -> Vec<Value> {
+    let mut after: Option<String> = None;
+    let mut seen = Vec::new();
+    loop {
+        let data = app
+            .data(
+                PAGE,
+                json!({ "first": size, "after": after, "order": order }),
+            )
+            .await;
+        let conn = &data["changes"];
+        for e in conn["edges"].as_array().into_iter().flatten() {
+            seen.push(e["node"].clone());
+        }
+        if !conn["pageInfo"]["hasNextPage"].as_bool().unwrap_or(false) {
+            break;
+        }
+        after = conn["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+        assert!(seen.len() <= 1000, "paging must end");
+    }
+    seen
+}
+
+#[tokio::test]
+async fn paging_forward_by_cursor_visits_every_change_once_in_order() {
+    let app = spawn_app().await;
+    let total = app.data(PAGE, json!({ "first": 1 })).await["changes"]["totalCount"]
+        .as_i64()
+        .unwrap_or(0);
+    assert_eq!(total, 42);
+    let seen = walk_forward(&app, 5, Value::Null).await;
+    let numbers: Vec<&str> = seen.iter().filter_map(|n| n["number"].as_str()).collect();
+    let mut sorted = numbers.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(numbers, sorted, "creation order, no duplicates");
+    assert_eq!(numbers.len() as i64, total);
+}
+
+#[tokio::test]
+async fn paging_backward_with_last_and_before_mirrors_paging_forward() {
+    let app = spawn_app().await;
+    let forward: Vec<String> = walk_forward(&app, 6, Value::Null)
+        .await
+        .iter()
+        .filter_map(|n| n["number"].as_str().map(str::to_owned))
+        .collect();
+    let mut backward: Vec<String> = Vec::new();
+    let mut before: Option<String> = None;
+    loop {
+        let data = app.data(PAGE, json!({ "last": 6, "before": before })).await;
+        let conn = &data["changes"];
+        let mut page: Vec<String> = conn["edges"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["node"]["number"].as_str().map(str::to_owned))
+            .collect();
+        page.extend(backward);
+        backward = page;
+        if !conn["pageInfo"]["hasPreviousPage"]
+            .as_bool()
+            .unwrap_or(false)
+        {
+            break;
+        }
+        before = conn["pageInfo"]["startCursor"].as_str().map(str::to_owned);
+    }
+    assert_eq!(backward, forward);
+}
+
+#[tokio::test]
+async fn ordering_by_risk_follows_severity_not_the_alphabet() {
+    let app = spawn_app().await;
+    let seen = walk_forward(&app, 7, json!({ "field": "RISK", "direction": "ASC" })).await;
+    let rank = |r: &str| {
+        ["LOW", "MEDIUM", "HIGH", "VERY_HIGH"]
+            .iter()
+            .position(|x| *x == r)
+            .unwrap_or(99)
+    };
+    let ranks: Vec<usize> = seen
+        .iter()
+        .filter_map(|n| n["risk"].as_str())
+        .map(rank)
+        .collect();
+    assert_eq!(ranks.len(), 42);
+    assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "{ranks:?}");
+    assert!(ranks.contains(&3) && ranks.contains(&0));
+}
+
+#[tokio::test]
+async fn ordering_by_planned_start_descending_pages_consistently_with_nulls() {
+    let app = spawn_app().await;
+    let seen = walk_forward(
+        &app,
+        4,
+        json!({ "field": "PLANNED_START", "direction": "DESC" }),
+    )
+    .await;
+    assert_eq!(
+        seen.len(),
+        42,
+        "every change once, with or without a window"
+    );
+    let starts: Vec<Option<&str>> = seen.iter().map(|n| n["plannedStart"].as_str()).collect();
+    let dated: Vec<&str> = starts.iter().flatten().copied().collect();
+    let mut sorted = dated.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(dated, sorted, "dated changes latest first");
+    let first_dated = starts.iter().position(Option::is_some).unwrap_or(0);
+    assert!(
+        starts[first_dated..].iter().all(Option::is_some),
+        "changes without a window come together, first when descending"
+    );
+}
+
+#[tokio::test]
+async fn filters_combine_and_total_count_follows_them() {
+    let app = spawn_app().await;
+    let data = app
+        .data(
+            PAGE,
+            json!({ "first": 100, "filter": { "status": ["CLOSED"], "type": ["STANDARD"] } }),
+        )
+        .await;
+    let nodes: Vec<Value> = data["changes"]["edges"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| e["node"].clone())
+        .collect();
+    assert!(!nodes.is_empty());
+    assert!(nodes.iter().all(|n| n["status"] == "CLOSED"));
+    assert_eq!(
+        data["changes"]["totalCount"].as_u64(),
+        Some(nodes.len() as u64)
+    );
+
+    let search = app
+        .data(
+            PAGE,
+            json!({ "first": 100, "filter": { "search": "os PATCHING" } }),
+        )
+        .await;
+    let titles: Vec<String> = search["changes"]["edges"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["node"]["title"].as_str().map(str::to_lowercase))
+        .collect();
+    assert_eq!(titles.len(), 3);
+    assert!(titles.iter().all(|t| t.contains("os patching")));
+
+    let literal = app
+        .data(PAGE, json!({ "first": 100, "filter": { "search": "%" } }))
+        .await;
+    assert_eq!(
+        literal["changes"]["totalCount"], 0,
+        "% is matched literally"
+    );
+
+    let window = app
+        .data(PAGE, json!({ "first": 100, "filter": { "plannedFrom": "2026-11-01T00:00:00Z", "plannedTo": "2026-11-10T00:00:00Z" } }))
+        .await;
+    for e in window["changes"]["edges"].as_array().into_iter().flatten() {
+        let start = e["node"]["plannedStart"].as_str().unwrap_or("");
+        assert!(
+            start <= "2026-11-10T00:00:00Z" && !start.is_empty(),
+            "{start}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_top_level_collection_pages_with_totals() {
+    let app = spawn_app().await;
+    let q = "{ services { totalCount } serviceOfferings { totalCount } people { totalCount } partners { totalCount }
+               processes { totalCount } projects { totalCount } changeModels { totalCount } changes { totalCount }
+               releases { totalCount } auditEvents { totalCount } }";
+    let d = app.data(q, json!({})).await;
+    let expected = [
+        ("services", 10),
+        ("serviceOfferings", 5),
+        ("people", 14),
+        ("partners", 5),
+        ("processes", 3),
+        ("projects", 4),
+        ("changeModels", 5),
+        ("changes", 42),
+        ("releases", 10),
+    ];
+    for (field, n) in expected {
+        assert_eq!(d[field]["totalCount"], n, "{field}");
+    }
+    assert!(d["auditEvents"]["totalCount"].as_i64().unwrap_or(0) > 42);
+    let page = app
+        .data(
+            "{ people { edges { cursor } pageInfo { hasNextPage } } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        page["people"]["pageInfo"]["hasNextPage"] == false
+            && page["people"]["edges"].as_array().map_or(0, Vec::len) == 14
+    );
+    let releases = app
+        .data(
+            r#"{ releases(filter: { status: [CLOSED], search: "fax" }) { nodes { name } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        pluck(&releases["releases"]["nodes"], "name"),
+        vec!["Fax shutdown"]
+    );
+}

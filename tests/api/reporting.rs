@@ -1,0 +1,145 @@
+//! Change metrics and the schedule of change, checked against figures the test computes
+//! itself from plain lists.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+
+use crate::helpers::spawn_app;
+
+async fn all_changes(app: &crate::helpers::TestApp) -> Vec<Value> {
+    let q = "{ changes(first: 100) { nodes { id type status outcome submittedAt closedAt plannedStart plannedEnd services { nodes { id } } } } }";
+    app.data(q, json!({})).await["changes"]["nodes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn change_metrics_agree_with_counts_made_from_the_list() {
+    let app = spawn_app().await;
+    let changes = all_changes(&app).await;
+    let m = app
+        .data("{ changeMetrics { total byType { status count } byStatus { status count } successRate standardChangeRatio emergencyChangeRatio meanLeadTimeHours } }", json!({}))
+        .await["changeMetrics"]
+        .clone();
+    assert_eq!(m["total"].as_u64(), Some(changes.len() as u64));
+    let mut by_type: HashMap<String, i64> = HashMap::new();
+    for c in &changes {
+        *by_type
+            .entry(c["type"].as_str().unwrap_or("").to_owned())
+            .or_default() += 1;
+    }
+    for row in m["byType"].as_array().into_iter().flatten() {
+        assert_eq!(
+            row["count"].as_i64(),
+            by_type.get(row["status"].as_str().unwrap_or("")).copied(),
+            "{row}"
+        );
+    }
+    let with_outcome = changes.iter().filter(|c| !c["outcome"].is_null()).count() as f64;
+    let ok = changes
+        .iter()
+        .filter(|c| c["outcome"] == "SUCCESSFUL")
+        .count() as f64;
+    assert!((m["successRate"].as_f64().unwrap_or(-1.0) - ok / with_outcome).abs() < 1e-9);
+    let submitted: Vec<&Value> = changes
+        .iter()
+        .filter(|c| !c["submittedAt"].is_null())
+        .collect();
+    let standard = submitted.iter().filter(|c| c["type"] == "STANDARD").count() as f64;
+    assert!(
+        (m["standardChangeRatio"].as_f64().unwrap_or(-1.0) - standard / submitted.len() as f64)
+            .abs()
+            < 1e-9
+    );
+    let hours: Vec<f64> = changes
+        .iter()
+        .filter_map(|c| {
+            let s = chrono::DateTime::parse_from_rfc3339(c["submittedAt"].as_str()?).ok()?;
+            let e = chrono::DateTime::parse_from_rfc3339(c["closedAt"].as_str()?).ok()?;
+            Some((e - s).num_seconds() as f64 / 3600.0)
+        })
+        .collect();
+    let mean = hours.iter().sum::<f64>() / hours.len() as f64;
+    assert!(
+        (m["meanLeadTimeHours"].as_f64().unwrap_or(-1.0) - mean).abs() < 1e-6,
+        "{} vs {mean}",
+        m["meanLeadTimeHours"]
+    );
+}
+
+#[tokio::test]
+async fn change_metrics_over_an_empty_range_are_zero_and_null() {
+    let app = spawn_app().await;
+    let m = app
+        .data(r#"{ changeMetrics(from: "2030-01-01T00:00:00Z", to: "2030-02-01T00:00:00Z") { total byType { count } successRate meanLeadTimeHours } }"#, json!({}))
+        .await["changeMetrics"]
+        .clone();
+    assert_eq!(m["total"], 0);
+    assert!(m["successRate"].is_null() && m["meanLeadTimeHours"].is_null());
+}
+
+#[tokio::test]
+async fn the_schedule_lists_overlapping_changes_and_exactly_the_conflicts() {
+    let app = spawn_app().await;
+    let (from, to) = ("2026-10-01T00:00:00Z", "2027-03-01T00:00:00Z");
+    let q = "query($f: DateTime!, $t: DateTime!) { changeSchedule(from: $f, to: $t) { changes { id } conflicts { service { id } first { id } second { id } overlapStart overlapEnd } } }";
+    let s = app.data(q, json!({ "f": from, "t": to })).await["changeSchedule"].clone();
+    // Independently: pairs of open changes sharing a service with overlapping windows.
+    let changes = all_changes(&app).await;
+    let open = |c: &Value| {
+        !matches!(
+            c["status"].as_str(),
+            Some("REJECTED" | "CANCELLED" | "CLOSED")
+        )
+    };
+    let mut expected = Vec::new();
+    for (i, a) in changes.iter().enumerate() {
+        for b in &changes[i + 1..] {
+            let (Some(a0), Some(a1), Some(b0), Some(b1)) = (
+                a["plannedStart"].as_str(),
+                a["plannedEnd"].as_str(),
+                b["plannedStart"].as_str(),
+                b["plannedEnd"].as_str(),
+            ) else {
+                continue;
+            };
+            if !(open(a) && open(b) && a0 < b1 && b0 < a1) {
+                continue;
+            }
+            let sa: Vec<&Value> = a["services"]["nodes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|s| &s["id"])
+                .collect();
+            for s in b["services"]["nodes"].as_array().into_iter().flatten() {
+                if sa.contains(&&s["id"]) {
+                    expected.push((s["id"].clone(), a["id"].clone(), b["id"].clone()));
+                }
+            }
+        }
+    }
+    let mut got: Vec<(Value, Value, Value)> = s["conflicts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            (
+                c["service"]["id"].clone(),
+                c["first"]["id"].clone(),
+                c["second"]["id"].clone(),
+            )
+        })
+        .collect();
+    let key = |t: &(Value, Value, Value)| format!("{}{}{}", t.0, t.1, t.2);
+    got.sort_by_key(key);
+    expected.sort_by_key(key);
+    assert_eq!(got, expected);
+    assert!(!got.is_empty(), "the demo has conflicting changes");
+    for c in s["conflicts"].as_array().into_iter().flatten() {
+        assert!(c["overlapStart"].as_str() < c["overlapEnd"].as_str());
+    }
+    assert!(!s["changes"].as_array().is_none_or(Vec::is_empty));
+}
