@@ -34,7 +34,7 @@ pub struct Limits {
 
 /// Builds the schema once, at start-up; per-request data (the loader) is added per request.
 pub fn build_schema(db: DatabaseConnection, limits: Limits) -> AppSchema {
-    Schema::build(query::Query::default(), EmptyMutation, EmptySubscription)
+    Schema::build(query::Query, EmptyMutation, EmptySubscription)
         .data(db)
         .limit_depth(limits.depth)
         .limit_complexity(limits.complexity)
@@ -43,7 +43,7 @@ pub fn build_schema(db: DatabaseConnection, limits: Limits) -> AppSchema {
 
 /// The SDL of the schema, as `portfolio schema` prints it and `schema.graphql` holds it.
 pub fn sdl() -> String {
-    Schema::build(query::Query::default(), EmptyMutation, EmptySubscription)
+    Schema::build(query::Query, EmptyMutation, EmptySubscription)
         .finish()
         .sdl()
 }

@@ -184,7 +184,6 @@ impl Query {
     }
 
     /// Projects, optionally by status, manager or a case-insensitive text in code or name.
-    #[allow(clippy::too_many_arguments)]
     async fn projects(
         &self,
         ctx: &Context<'_>,
@@ -300,7 +299,6 @@ impl Query {
     }
 
     /// The audit trail, oldest first, optionally for one object, one type, one actor or a period.
-    #[allow(clippy::too_many_arguments)]
     async fn audit_events(
         &self,
         ctx: &Context<'_>,
@@ -321,13 +319,10 @@ impl Query {
             }
             None => (None, None),
         };
-        if let (Some(t), Some(k)) = (&entity_type, &entity_kind) {
-            if t != k {
-                return Err(AppError::bad_input(format!(
-                    "`entityId` is a {k}, but `entityType` is {t}"
-                ))
-                .into());
-            }
+        if let (Some(t), Some(k)) = (&entity_type, &entity_kind)
+            && t != k
+        {
+            return Err(AppError::bad_input(format!("`entityId` is a {k}, but `entityType` is {t}")).into());
         }
         let filter = listing::AuditFilter {
             entity_type: entity_kind.or(entity_type),

@@ -1447,7 +1447,6 @@ impl Loader {
         Ok(c.id)
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn audit<C: ConnectionTrait>(
         &self,
         db: &C,
