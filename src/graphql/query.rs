@@ -56,11 +56,15 @@ impl Query {
     async fn services(
         &self,
         ctx: &Context<'_>,
-        filter: Option<ServiceFilter>,
+        #[graphql(desc = "Only the services matching this filter.")] filter: Option<ServiceFilter>,
+        #[graphql(
+            desc = "Page forward: at most this many items (max 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Page forward: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backward: at most this many items, the last ones (max 100).")]
         last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Page backward: items before this cursor.")] before: Option<String>,
     ) -> Result<Conn<Service>> {
         let filter = filter.unwrap_or_default().resolve()?;
         connection::load(
@@ -84,11 +88,17 @@ impl Query {
     async fn service_offerings(
         &self,
         ctx: &Context<'_>,
-        status: Option<Vec<OfferingStatus>>,
+        #[graphql(desc = "Only offerings in any of these states.")] status: Option<
+            Vec<OfferingStatus>,
+        >,
+        #[graphql(
+            desc = "Page forward: at most this many items (max 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Page forward: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backward: at most this many items, the last ones (max 100).")]
         last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Page backward: items before this cursor.")] before: Option<String>,
     ) -> Result<Conn<ServiceOffering>> {
         let filter = listing::OfferingFilter {
             status: to_entity(status),
@@ -105,7 +115,7 @@ impl Query {
     async fn service_offering(
         &self,
         ctx: &Context<'_>,
-        key: String,
+        #[graphql(desc = "The unique key.")] key: String,
     ) -> Result<Option<ServiceOffering>> {
         Ok(
             by_key::<service_offering::Entity, _>(db(ctx), service_offering::Column::Key, &key)
@@ -118,11 +128,15 @@ impl Query {
     async fn people(
         &self,
         ctx: &Context<'_>,
-        search: Option<String>,
+        #[graphql(desc = "Case-insensitive text to find.")] search: Option<String>,
+        #[graphql(
+            desc = "Page forward: at most this many items (max 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Page forward: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backward: at most this many items, the last ones (max 100).")]
         last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Page backward: items before this cursor.")] before: Option<String>,
     ) -> Result<Conn<Person>> {
         let filter = listing::PersonFilter { search };
         connection::load(
@@ -137,10 +151,14 @@ impl Query {
     async fn partners(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Page forward: at most this many items (max 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Page forward: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backward: at most this many items, the last ones (max 100).")]
         last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Page backward: items before this cursor.")] before: Option<String>,
     ) -> Result<Conn<Partner>> {
         connection::load(
             ctx,
@@ -154,10 +172,14 @@ impl Query {
     async fn processes(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Page forward: at most this many items (max 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Page forward: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backward: at most this many items, the last ones (max 100).")]
         last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Page backward: items before this cursor.")] before: Option<String>,
     ) -> Result<Conn<Process>> {
         connection::load(
             ctx,
@@ -187,13 +209,19 @@ impl Query {
     async fn projects(
         &self,
         ctx: &Context<'_>,
-        status: Option<Vec<ProjectStatus>>,
-        manager_id: Option<ID>,
-        search: Option<String>,
+        #[graphql(desc = "Only projects in any of these states.")] status: Option<
+            Vec<ProjectStatus>,
+        >,
+        #[graphql(desc = "Only projects managed by this person.")] manager_id: Option<ID>,
+        #[graphql(desc = "Case-insensitive text to find.")] search: Option<String>,
+        #[graphql(
+            desc = "Page forward: at most this many items (max 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Page forward: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backward: at most this many items, the last ones (max 100).")]
         last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Page backward: items before this cursor.")] before: Option<String>,
     ) -> Result<Conn<Project>> {
         let filter = listing::ProjectFilter {
             status: to_entity(status),
@@ -221,10 +249,14 @@ impl Query {
     async fn change_models(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Page forward: at most this many items (max 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Page forward: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backward: at most this many items, the last ones (max 100).")]
         last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Page backward: items before this cursor.")] before: Option<String>,
     ) -> Result<Conn<ChangeModel>> {
         connection::load(
             ctx,
@@ -254,12 +286,16 @@ impl Query {
     async fn changes(
         &self,
         ctx: &Context<'_>,
-        filter: Option<ChangeFilter>,
-        order_by: Option<ChangeOrder>,
+        #[graphql(desc = "Only the changes matching this filter.")] filter: Option<ChangeFilter>,
+        #[graphql(desc = "Ordering; creation order when omitted.")] order_by: Option<ChangeOrder>,
+        #[graphql(
+            desc = "Page forward: at most this many items (max 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Page forward: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backward: at most this many items, the last ones (max 100).")]
         last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Page backward: items before this cursor.")] before: Option<String>,
     ) -> Result<Conn<Change>> {
         let filter = filter.unwrap_or_default().resolve(order_by)?;
         connection::load(
@@ -283,11 +319,15 @@ impl Query {
     async fn releases(
         &self,
         ctx: &Context<'_>,
-        filter: Option<ReleaseFilter>,
+        #[graphql(desc = "Only the releases matching this filter.")] filter: Option<ReleaseFilter>,
+        #[graphql(
+            desc = "Page forward: at most this many items (max 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Page forward: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backward: at most this many items, the last ones (max 100).")]
         last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Page backward: items before this cursor.")] before: Option<String>,
     ) -> Result<Conn<Release>> {
         let filter = filter.unwrap_or_default().resolve()?;
         connection::load(
@@ -302,15 +342,20 @@ impl Query {
     async fn audit_events(
         &self,
         ctx: &Context<'_>,
-        entity_id: Option<ID>,
+        #[graphql(desc = "Only events of this object.")] entity_id: Option<ID>,
+        #[graphql(desc = "Only events of objects of this GraphQL type, e.g. `Change`.")]
         entity_type: Option<String>,
-        actor_id: Option<ID>,
-        from: Option<DateTime<Utc>>,
-        to: Option<DateTime<Utc>>,
+        #[graphql(desc = "Only events by this person.")] actor_id: Option<ID>,
+        #[graphql(desc = "Only events at or after this time.")] from: Option<DateTime<Utc>>,
+        #[graphql(desc = "Only events at or before this time.")] to: Option<DateTime<Utc>>,
+        #[graphql(
+            desc = "Page forward: at most this many items (max 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Page forward: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backward: at most this many items, the last ones (max 100).")]
         last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Page backward: items before this cursor.")] before: Option<String>,
     ) -> Result<Conn<AuditEvent>> {
         let (entity_kind, entity_row) = match &entity_id {
             Some(id) => {
@@ -322,7 +367,10 @@ impl Query {
         if let (Some(t), Some(k)) = (&entity_type, &entity_kind)
             && t != k
         {
-            return Err(AppError::bad_input(format!("`entityId` is a {k}, but `entityType` is {t}")).into());
+            return Err(AppError::bad_input(format!(
+                "`entityId` is a {k}, but `entityType` is {t}"
+            ))
+            .into());
         }
         let filter = listing::AuditFilter {
             entity_type: entity_kind.or(entity_type),
@@ -343,10 +391,12 @@ impl Query {
     async fn change_metrics(
         &self,
         ctx: &Context<'_>,
-        from: Option<DateTime<Utc>>,
-        to: Option<DateTime<Utc>>,
-        service_id: Option<ID>,
-        project_id: Option<ID>,
+        #[graphql(desc = "Only changes created at or after this time.")] from: Option<
+            DateTime<Utc>,
+        >,
+        #[graphql(desc = "Only changes created at or before this time.")] to: Option<DateTime<Utc>>,
+        #[graphql(desc = "Only changes touching this service.")] service_id: Option<ID>,
+        #[graphql(desc = "Only changes of this project.")] project_id: Option<ID>,
     ) -> Result<ChangeMetrics> {
         let scope = reporting::MetricsScope {
             from,
@@ -364,9 +414,11 @@ impl Query {
     async fn change_schedule(
         &self,
         ctx: &Context<'_>,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-        service_ids: Option<Vec<ID>>,
+        #[graphql(desc = "Start of the period.")] from: DateTime<Utc>,
+        #[graphql(desc = "End of the period.")] to: DateTime<Utc>,
+        #[graphql(desc = "Only changes touching any of these services.")] service_ids: Option<
+            Vec<ID>,
+        >,
     ) -> Result<ChangeSchedule> {
         if from > to {
             return Err(AppError::bad_input("`from` must not be after `to`").into());

@@ -72,10 +72,14 @@ impl Service {
     async fn offerings(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Page forward: at most this many items (max 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Page forward: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backward: at most this many items, the last ones (max 100).")]
         last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Page backward: items before this cursor.")] before: Option<String>,
     ) -> Result<Conn<ServiceOffering>> {
         let list = connection::list(
             OfferingScope::Service,
@@ -96,12 +100,16 @@ impl Service {
     async fn changes(
         &self,
         ctx: &Context<'_>,
-        filter: Option<ChangeFilter>,
-        order_by: Option<ChangeOrder>,
+        #[graphql(desc = "Only the changes matching this filter.")] filter: Option<ChangeFilter>,
+        #[graphql(desc = "Ordering; creation order when omitted.")] order_by: Option<ChangeOrder>,
+        #[graphql(
+            desc = "Page forward: at most this many items (max 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Page forward: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backward: at most this many items, the last ones (max 100).")]
         last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Page backward: items before this cursor.")] before: Option<String>,
     ) -> Result<Conn<Change>> {
         let filter = filter.unwrap_or_default().resolve(order_by)?;
         let list = connection::list(ChangeScope::Service, filter, first, after, last, before)?;
@@ -111,11 +119,15 @@ impl Service {
     async fn releases(
         &self,
         ctx: &Context<'_>,
-        filter: Option<ReleaseFilter>,
+        #[graphql(desc = "Only the releases matching this filter.")] filter: Option<ReleaseFilter>,
+        #[graphql(
+            desc = "Page forward: at most this many items (max 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Page forward: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backward: at most this many items, the last ones (max 100).")]
         last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Page backward: items before this cursor.")] before: Option<String>,
     ) -> Result<Conn<Release>> {
         let filter = filter.unwrap_or_default().resolve()?;
         let list = connection::list(ReleaseScope::Service, filter, first, after, last, before)?;
@@ -237,10 +249,14 @@ impl ServiceOffering {
     async fn services(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Page forward: at most this many items (max 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Page forward: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backward: at most this many items, the last ones (max 100).")]
         last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Page backward: items before this cursor.")] before: Option<String>,
     ) -> Result<Conn<Service>> {
         let list = connection::list(
             listing::ServiceScope::Offering,
@@ -256,7 +272,7 @@ impl ServiceOffering {
     async fn components(
         &self,
         ctx: &Context<'_>,
-        kind: Option<OfferingComponentKind>,
+        #[graphql(desc = "Only components of this kind.")] kind: Option<OfferingComponentKind>,
     ) -> Result<Vec<OfferingComponent>> {
         let all =
             children::<offering_component::Entity>(ctx, OFFERING_COMPONENTS, self.0.id).await?;

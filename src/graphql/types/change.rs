@@ -85,12 +85,16 @@ impl ChangeModel {
     async fn changes(
         &self,
         ctx: &Context<'_>,
-        filter: Option<ChangeFilter>,
-        order_by: Option<ChangeOrder>,
+        #[graphql(desc = "Only the changes matching this filter.")] filter: Option<ChangeFilter>,
+        #[graphql(desc = "Ordering; creation order when omitted.")] order_by: Option<ChangeOrder>,
+        #[graphql(
+            desc = "Page forward: at most this many items (max 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Page forward: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backward: at most this many items, the last ones (max 100).")]
         last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Page backward: items before this cursor.")] before: Option<String>,
     ) -> Result<Conn<Change>> {
         let filter = filter.unwrap_or_default().resolve(order_by)?;
         let list = connection::list(ChangeScope::Model, filter, first, after, last, before)?;
@@ -178,10 +182,14 @@ impl Change {
     async fn services(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Page forward: at most this many items (max 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Page forward: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backward: at most this many items, the last ones (max 100).")]
         last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Page backward: items before this cursor.")] before: Option<String>,
     ) -> Result<Conn<Service>> {
         let list = connection::list(
             ServiceScope::Change,
@@ -297,10 +305,14 @@ impl Change {
     async fn history(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Page forward: at most this many items (max 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Page forward: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backward: at most this many items, the last ones (max 100).")]
         last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Page backward: items before this cursor.")] before: Option<String>,
     ) -> Result<Conn<AuditEvent>> {
         let list = connection::list(
             AuditScope::Entity("Change"),
@@ -397,12 +409,16 @@ impl Project {
     async fn changes(
         &self,
         ctx: &Context<'_>,
-        filter: Option<ChangeFilter>,
-        order_by: Option<ChangeOrder>,
+        #[graphql(desc = "Only the changes matching this filter.")] filter: Option<ChangeFilter>,
+        #[graphql(desc = "Ordering; creation order when omitted.")] order_by: Option<ChangeOrder>,
+        #[graphql(
+            desc = "Page forward: at most this many items (max 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Page forward: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backward: at most this many items, the last ones (max 100).")]
         last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Page backward: items before this cursor.")] before: Option<String>,
     ) -> Result<Conn<Change>> {
         let filter = filter.unwrap_or_default().resolve(order_by)?;
         let list = connection::list(ChangeScope::Project, filter, first, after, last, before)?;
@@ -412,11 +428,15 @@ impl Project {
     async fn releases(
         &self,
         ctx: &Context<'_>,
-        filter: Option<ReleaseFilter>,
+        #[graphql(desc = "Only the releases matching this filter.")] filter: Option<ReleaseFilter>,
+        #[graphql(
+            desc = "Page forward: at most this many items (max 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Page forward: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backward: at most this many items, the last ones (max 100).")]
         last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Page backward: items before this cursor.")] before: Option<String>,
     ) -> Result<Conn<Release>> {
         let filter = filter.unwrap_or_default().resolve()?;
         let list = connection::list(ReleaseScope::Project, filter, first, after, last, before)?;

@@ -64,10 +64,14 @@ impl Person {
     async fn owned_services(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Page forward: at most this many items (max 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Page forward: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backward: at most this many items, the last ones (max 100).")]
         last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Page backward: items before this cursor.")] before: Option<String>,
     ) -> Result<Conn<Service>> {
         let list = connection::list(
             ServiceScope::Owner,
@@ -83,11 +87,15 @@ impl Person {
     async fn requested_changes(
         &self,
         ctx: &Context<'_>,
-        filter: Option<ChangeFilter>,
+        #[graphql(desc = "Only the changes matching this filter.")] filter: Option<ChangeFilter>,
+        #[graphql(
+            desc = "Page forward: at most this many items (max 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Page forward: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backward: at most this many items, the last ones (max 100).")]
         last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Page backward: items before this cursor.")] before: Option<String>,
     ) -> Result<Conn<Change>> {
         let filter = filter.unwrap_or_default().resolve(None)?;
         let list = connection::list(ChangeScope::Requester, filter, first, after, last, before)?;
@@ -97,10 +105,14 @@ impl Person {
     async fn managed_projects(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Page forward: at most this many items (max 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Page forward: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backward: at most this many items, the last ones (max 100).")]
         last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Page backward: items before this cursor.")] before: Option<String>,
     ) -> Result<Conn<Project>> {
         let list = connection::list(
             ProjectScope::Manager,

@@ -76,12 +76,16 @@ impl Release {
     async fn changes(
         &self,
         ctx: &Context<'_>,
-        filter: Option<ChangeFilter>,
-        order_by: Option<ChangeOrder>,
+        #[graphql(desc = "Only the changes matching this filter.")] filter: Option<ChangeFilter>,
+        #[graphql(desc = "Ordering; creation order when omitted.")] order_by: Option<ChangeOrder>,
+        #[graphql(
+            desc = "Page forward: at most this many items (max 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Page forward: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backward: at most this many items, the last ones (max 100).")]
         last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Page backward: items before this cursor.")] before: Option<String>,
     ) -> Result<Conn<Change>> {
         let filter = filter.unwrap_or_default().resolve(order_by)?;
         let list = connection::list(ChangeScope::Release, filter, first, after, last, before)?;
@@ -91,10 +95,14 @@ impl Release {
     async fn services(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Page forward: at most this many items (max 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Page forward: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backward: at most this many items, the last ones (max 100).")]
         last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Page backward: items before this cursor.")] before: Option<String>,
     ) -> Result<Conn<Service>> {
         let list = connection::list(
             ServiceScope::Release,
@@ -128,10 +136,14 @@ impl Release {
     async fn history(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Page forward: at most this many items (max 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Page forward: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backward: at most this many items, the last ones (max 100).")]
         last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Page backward: items before this cursor.")] before: Option<String>,
     ) -> Result<Conn<AuditEvent>> {
         let list = connection::list(
             AuditScope::Entity("Release"),
