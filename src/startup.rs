@@ -5,11 +5,10 @@ use std::net::TcpListener;
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
-use sea_orm::DatabaseConnection;
 use tracing_actix_web::TracingLogger;
 
 use crate::config::{DEFAULT_DATABASE_URL, ServeArgs};
-use crate::db::{self, StatementCounter};
+use crate::db;
 use crate::graphql::{self, Limits};
 use crate::http::{self, AppState};
 use crate::seed;
@@ -18,7 +17,6 @@ use crate::seed;
 pub struct Application {
     port: u16,
     server: Server,
-    db: DatabaseConnection,
 }
 
 /// Why the application could not start.
@@ -79,17 +77,12 @@ impl Application {
             engine = if sqlite { "sqlite" } else { "postgres" },
             "listening"
         );
-        Ok(Self { port, server, db })
+        Ok(Self { port, server })
     }
 
     /// The port actually bound.
     pub fn port(&self) -> u16 {
         self.port
-    }
-
-    /// The database pool, for tests that look behind the API.
-    pub fn db(&self) -> &DatabaseConnection {
-        &self.db
     }
 
     /// Serves until the server is stopped (SIGINT/SIGTERM drain in-flight requests).
@@ -110,6 +103,3 @@ fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     .run();
     Ok(server)
 }
-
-/// Statement counter type re-exported for tests.
-pub type Statements = StatementCounter;
