@@ -1,0 +1,346 @@
+//! The domain layer: every use case that writes, and the governance rules it enforces
+//! (DESIGN.md §3). Web-free — it knows entities, the database and [`Actor`], nothing of
+//! HTTP or GraphQL — so every rule can be exercised by unit and API tests alike.
+//!
+//! Each public method of [`Governance`] is one use case: it opens one transaction, checks
+//! credentials and rules, writes, records its audit event(s) in the same transaction,
+//! commits, and only then publishes its domain events.
+
+pub mod access;
+mod catalog;
+mod changes;
+pub mod events;
+mod processes;
+mod releases;
+pub mod rules;
+pub mod tokens;
+pub mod validate;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use entity::*;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
+};
+use serde::Serialize;
+
+pub use access::{Actor, ActorRoles};
+pub use catalog::{NewService, OfferingPatch, ServicePatch};
+pub use changes::{ChangePatch, NewChange};
+pub use events::{DomainEvent, EventBus};
+pub use releases::{NewRelease, ReleasePatch};
+
+use crate::error::{AppError, AppResult};
+
+/// An update argument: absent leaves the field unchanged, explicit `null` clears it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Patch<T> {
+    /// Leave the field as it is.
+    #[default]
+    Keep,
+    /// Clear the field (null, or empty for a text that cannot be null).
+    Clear,
+    /// Set the field.
+    Set(T),
+}
+
+impl<T> Patch<T> {
+    /// The new value of a nullable field whose current value is `current`.
+    pub fn apply(self, current: Option<T>) -> Option<T> {
+        match self {
+            Self::Keep => current,
+            Self::Clear => None,
+            Self::Set(v) => Some(v),
+        }
+    }
+
+    /// Whether the argument was given (as a value or as null).
+    pub fn is_given(&self) -> bool {
+        !matches!(self, Self::Keep)
+    }
+
+    /// A required field: null is refused, naming `field`.
+    pub fn required(self, field: &str) -> AppResult<Option<T>> {
+        match self {
+            Self::Keep => Ok(None),
+            Self::Clear => Err(AppError::bad_input(format!(
+                "`{field}` cannot be null; leave it out to keep it"
+            ))),
+            Self::Set(v) => Ok(Some(v)),
+        }
+    }
+
+    /// Maps the value, failing when `f` fails.
+    pub fn try_map<U>(self, f: impl FnOnce(T) -> AppResult<U>) -> AppResult<Patch<U>> {
+        Ok(match self {
+            Self::Keep => Patch::Keep,
+            Self::Clear => Patch::Clear,
+            Self::Set(v) => Patch::Set(f(v)?),
+        })
+    }
+}
+
+/// The service's use cases, over one database and one event bus.
+#[derive(Clone, Debug)]
+pub struct Governance {
+    db: DatabaseConnection,
+    bus: EventBus,
+}
+
+impl Governance {
+    /// The use cases over `db`, publishing committed events to `bus`.
+    pub fn new(db: DatabaseConnection, bus: EventBus) -> Self {
+        Self { db, bus }
+    }
+
+    /// The bus committed events are published to.
+    pub fn bus(&self) -> &EventBus {
+        &self.bus
+    }
+
+    /// Opens the transaction of one use case. On SQLite it is `BEGIN IMMEDIATE`: writers
+    /// queue for the lock up front instead of failing when they upgrade from reading, so
+    /// only true conflicts (stale versions) surface as CONFLICT.
+    async fn start(&self, actor: &Actor) -> AppResult<Work> {
+        let txn = self
+            .db
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await?;
+        Ok(Work {
+            txn,
+            actor: *actor,
+            now: now(),
+            events: Vec::new(),
+        })
+    }
+}
+
+/// The current time at the precision both engines store (microseconds), so what a use case
+/// returns is what a later read returns.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// The open transaction of one use case, with the events it will publish on commit.
+pub(crate) struct Work {
+    txn: DatabaseTransaction,
+    actor: Actor,
+    now: DateTime<Utc>,
+    events: Vec<DomainEvent>,
+}
+
+impl Work {
+    /// The transaction, for queries.
+    fn tx(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+
+    /// Appends an audit event (rule 12). `before` / `after` are the row images.
+    async fn audit<T: Serialize>(
+        &self,
+        action: &str,
+        entity_type: &str,
+        entity_id: i64,
+        before: Option<&T>,
+        after: Option<&T>,
+    ) -> AppResult<()> {
+        let image = |v: Option<&T>| -> AppResult<Option<serde_json::Value>> {
+            v.map(serde_json::to_value)
+                .transpose()
+                .map_err(|e| AppError::Internal(format!("audit image: {e}")))
+        };
+        audit_event::ActiveModel {
+            at: sea_orm::Set(self.now),
+            actor_id: sea_orm::Set(self.actor.person_id),
+            action: sea_orm::Set(action.to_owned()),
+            entity_type: sea_orm::Set(entity_type.to_owned()),
+            entity_id: sea_orm::Set(entity_id),
+            before: sea_orm::Set(image(before)?),
+            after: sea_orm::Set(image(after)?),
+            ..Default::default()
+        }
+        .insert(self.tx())
+        .await?;
+        Ok(())
+    }
+
+    /// Records an event about a change, to publish after commit.
+    async fn change_event(
+        &mut self,
+        c: &change::Model,
+        action: &str,
+        from: Option<ChangeStatus>,
+    ) -> AppResult<()> {
+        let service_ids = change_service::Entity::find()
+            .filter(change_service::Column::ChangeId.eq(c.id))
+            .all(self.tx())
+            .await?
+            .into_iter()
+            .map(|l| l.service_id)
+            .collect();
+        self.events.push(DomainEvent::Change(events::ChangeEvent {
+            change_id: c.id,
+            project_id: c.project_id,
+            service_ids,
+            action: action.to_owned(),
+            from,
+            to: Some(c.status),
+            actor_id: self.actor.person_id,
+            at: self.now,
+        }));
+        Ok(())
+    }
+
+    /// Records an event about a release, to publish after commit.
+    fn release_event(&mut self, r: &release::Model, action: &str, from: Option<ReleaseStatus>) {
+        self.events.push(DomainEvent::Release(events::ReleaseEvent {
+            release_id: r.id,
+            project_id: r.project_id,
+            action: action.to_owned(),
+            from,
+            to: Some(r.status),
+            actor_id: self.actor.person_id,
+            at: self.now,
+        }));
+    }
+
+    /// Commits, then publishes the events.
+    async fn commit(self, bus: &EventBus) -> AppResult<()> {
+        self.txn.commit().await?;
+        for e in self.events {
+            bus.publish(e);
+        }
+        Ok(())
+    }
+}
+
+/// An entity with an integer row version guarding concurrent updates (rule 11).
+pub(crate) trait Versioned: EntityTrait {
+    /// GraphQL type name, used in messages and as the audit `entity_type`.
+    const NAME: &'static str;
+    fn id_column() -> Self::Column;
+    fn version_column() -> Self::Column;
+    fn updated_at_column() -> Self::Column;
+}
+
+macro_rules! versioned {
+    ($($module:ident => $name:literal, $version:ident;)+) => {
+        $(
+            impl Versioned for $module::Entity {
+                const NAME: &'static str = $name;
+                fn id_column() -> Self::Column {
+                    $module::Column::Id
+                }
+                fn version_column() -> Self::Column {
+                    $module::Column::$version
+                }
+                fn updated_at_column() -> Self::Column {
+                    $module::Column::UpdatedAt
+                }
+            }
+        )+
+    };
+}
+
+versioned! {
+    person => "Person", Version;
+    partner => "Partner", Version;
+    service => "Service", Version;
+    service_offering => "ServiceOffering", Version;
+    process => "Process", Version;
+    project => "Project", Version;
+    change_model => "ChangeModel", Version;
+    change => "Change", Version;
+    release => "Release", Revision;
+}
+
+/// A stale `expectedVersion` is a CONFLICT that changes nothing.
+fn expect_version<E: Versioned>(expected: Option<i32>, current: i32, id: i64) -> AppResult<()> {
+    match expected {
+        Some(v) if v != current => Err(AppError::Conflict(format!(
+            "{} {id} is at version {current}, not {v}: it was changed since you read it; reload and retry",
+            E::NAME
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Loads row `id` of `E` inside the use case's transaction; NOT_FOUND names `field`.
+async fn load<E>(w: &Work, id: i64, field: &str) -> AppResult<E::Model>
+where
+    E: EntityTrait,
+    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<i64>,
+{
+    E::find_by_id(id)
+        .one(w.tx())
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("`{field}`: no such object (id {id})")))
+}
+
+/// Writes `changes` to row `id` of `E` and bumps its version, but only if the version is
+/// still `seen` (`UPDATE … SET version = version + 1 WHERE id = ? AND version = ?`): a
+/// concurrent writer that got there first makes this a CONFLICT. Returns the new row.
+async fn save<E, A>(w: &Work, changes: A, id: i64, seen: i32) -> AppResult<E::Model>
+where
+    E: Versioned,
+    A: sea_orm::ActiveModelTrait<Entity = E> + Send,
+    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<i64>,
+{
+    let version = E::version_column();
+    let result = E::update_many()
+        .set(changes)
+        .col_expr(version, Expr::col(version).add(1))
+        .col_expr(E::updated_at_column(), Expr::value(w.now))
+        .filter(E::id_column().eq(id))
+        .filter(version.eq(seen))
+        .exec(w.tx())
+        .await?;
+    if result.rows_affected != 1 {
+        return Err(AppError::Conflict(format!(
+            "{} {id} was changed concurrently; reload and retry",
+            E::NAME
+        )));
+    }
+    load::<E>(w, id, "id").await
+}
+
+/// Bumps the version of a row whose rules a use case relied on, so that a concurrent use
+/// case relying on the same row cannot also pass (rule 11).
+async fn guard<E>(w: &Work, id: i64, seen: i32) -> AppResult<E::Model>
+where
+    E: Versioned,
+    E::ActiveModel: Default + Send,
+    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<i64>,
+{
+    save::<E, E::ActiveModel>(w, <E::ActiveModel as Default>::default(), id, seen).await
+}
+
+/// Fails with NOT_FOUND unless every id of `ids` names a row of `E`; returns the rows in
+/// the order of `ids`.
+async fn load_all<E>(w: &Work, ids: &[i64], field: &str) -> AppResult<Vec<E::Model>>
+where
+    E: Versioned,
+    E::Model: crate::store::lookup::HasId,
+{
+    use crate::store::lookup::HasId;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = E::find()
+        .filter(E::id_column().is_in(ids.iter().copied()))
+        .all(w.tx())
+        .await?;
+    ids.iter()
+        .map(|id| {
+            rows.iter()
+                .find(|r| r.id() == *id)
+                .cloned()
+                .ok_or_else(|| AppError::not_found(format!("`{field}`: no such object (id {id})")))
+        })
+        .collect()
+}
