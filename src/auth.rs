@@ -6,8 +6,8 @@ use entity::api_token;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use sha2::{Digest, Sha256};
 
+use crate::domain::Actor as Viewer;
 use crate::error::{AppError, AppResult};
-use crate::graphql::viewer::Viewer;
 
 /// Hex SHA-256 of a token, as stored in `api_token.token_hash`.
 pub fn hash_token(token: &str) -> String {

@@ -38,6 +38,62 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Create or revoke API tokens.
+    Token {
+        #[command(subcommand)]
+        action: TokenCommand,
+    },
+}
+
+/// Token administration (an operator's task: it needs access to the database).
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token for the person with this e-mail (created when absent) and print it
+    /// once; only its hash is stored.
+    Create {
+        /// The person's e-mail address.
+        #[arg(long)]
+        email: String,
+        /// The person's name, used when the person is created (default: the e-mail's local part).
+        #[arg(long)]
+        name: Option<String>,
+        /// What the token may do.
+        #[arg(long, value_enum)]
+        scope: ScopeArg,
+        /// A label for the token, e.g. where it is used.
+        #[arg(long, default_value = "cli")]
+        label: String,
+        /// Days until the token expires (default: never).
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+    },
+    /// Revoke a token by its id (printed when it was created).
+    Revoke {
+        /// The token's id.
+        #[arg(long)]
+        id: i64,
+    },
+}
+
+/// Token scopes on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ScopeArg {
+    /// Reads only.
+    Read,
+    /// Reads and writes, within the caller's process roles.
+    Write,
+    /// Everything, including reference data.
+    Admin,
+}
+
+impl From<ScopeArg> for entity::TokenScope {
+    fn from(s: ScopeArg) -> Self {
+        match s {
+            ScopeArg::Read => Self::Read,
+            ScopeArg::Write => Self::Write,
+            ScopeArg::Admin => Self::Admin,
+        }
+    }
 }
 
 /// Data sets `portfolio seed` can load.

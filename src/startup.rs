@@ -5,10 +5,12 @@ use std::net::TcpListener;
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
+use sea_orm::DatabaseConnection;
 use tracing_actix_web::TracingLogger;
 
 use crate::config::{DEFAULT_DATABASE_URL, ServeArgs};
 use crate::db;
+use crate::domain::{EventBus, Governance};
 use crate::graphql::{self, Limits};
 use crate::http::{self, AppState};
 use crate::seed;
@@ -17,6 +19,21 @@ use crate::seed;
 pub struct Application {
     port: u16,
     server: Server,
+    db: DatabaseConnection,
+    demo_tokens: Vec<DemoToken>,
+}
+
+/// A token issued for a demo persona at start-up.
+#[derive(Debug, Clone)]
+pub struct DemoToken {
+    /// `admin`, `requester` or `release`.
+    pub persona: &'static str,
+    /// Who the persona is and what they may do.
+    pub description: &'static str,
+    /// The person's e-mail.
+    pub email: String,
+    /// The bearer token.
+    pub token: String,
 }
 
 /// Why the application could not start.
@@ -40,10 +57,25 @@ impl Application {
         let (db, statements) = db::connect(database_url, args.db_max_connections).await?;
         db::migrate(&db).await?;
         let embedded_default = database_url == DEFAULT_DATABASE_URL;
-        if (args.demo || embedded_default) && seed::is_empty(&db).await? {
+        let demo = args.demo || embedded_default;
+        if demo && seed::is_empty(&db).await? {
             let counts = seed::demo::load(&db).await?;
             tracing::info!(%counts, "loaded the demo portfolio");
         }
+        let demo_tokens = if demo {
+            seed::demo::issue_tokens(&db)
+                .await?
+                .into_iter()
+                .map(|(persona, description, t)| DemoToken {
+                    persona,
+                    description,
+                    email: t.email,
+                    token: t.token,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         let sqlite = db::is_sqlite(&db);
         let anonymous_read = args.anonymous_read.unwrap_or(sqlite);
         let listener = TcpListener::bind(&args.bind).map_err(|source| StartError::Bind {
@@ -61,8 +93,9 @@ impl Application {
             depth: args.max_depth,
             complexity: args.max_complexity,
         };
+        let governance = Governance::new(db.clone(), EventBus::default());
         let state = AppState {
-            schema: graphql::build_schema(db.clone(), limits),
+            schema: graphql::build_schema(db.clone(), governance, limits),
             db: db.clone(),
             statements,
             anonymous_read,
@@ -77,7 +110,22 @@ impl Application {
             engine = if sqlite { "sqlite" } else { "postgres" },
             "listening"
         );
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            db,
+            demo_tokens,
+        })
+    }
+
+    /// The tokens issued for the demo personas (empty unless in demo mode).
+    pub fn demo_tokens(&self) -> &[DemoToken] {
+        &self.demo_tokens
+    }
+
+    /// The database pool, for operators' tasks beside the server (and tests minting tokens).
+    pub fn database(&self) -> &DatabaseConnection {
+        &self.db
     }
 
     /// The port actually bound.

@@ -450,8 +450,14 @@ impl Governance {
             am.status = Set(s);
         }
         let after = save::<service_offering::Entity, _>(&w, am, id, before.version).await?;
-        w.audit("UPDATED", "ServiceOffering", id, Some(&before), Some(&after))
-            .await?;
+        w.audit(
+            "UPDATED",
+            "ServiceOffering",
+            id,
+            Some(&before),
+            Some(&after),
+        )
+        .await?;
         w.commit(&self.bus).await?;
         Ok(after)
     }
@@ -486,8 +492,14 @@ impl Governance {
         .insert(w.tx())
         .await?;
         let after = super::guard::<service_offering::Entity>(&w, offering_id, o.version).await?;
-        w.audit("SERVICE_ADDED", "ServiceOffering", offering_id, None, Some(&link))
-            .await?;
+        w.audit(
+            "SERVICE_ADDED",
+            "ServiceOffering",
+            offering_id,
+            None,
+            Some(&link),
+        )
+        .await?;
         w.commit(&self.bus).await?;
         Ok(after)
     }
@@ -514,8 +526,14 @@ impl Governance {
             })?;
         link.clone().delete(w.tx()).await?;
         let after = super::guard::<service_offering::Entity>(&w, offering_id, o.version).await?;
-        w.audit("SERVICE_REMOVED", "ServiceOffering", offering_id, Some(&link), None)
-            .await?;
+        w.audit(
+            "SERVICE_REMOVED",
+            "ServiceOffering",
+            offering_id,
+            Some(&link),
+            None,
+        )
+        .await?;
         w.commit(&self.bus).await?;
         Ok(after)
     }

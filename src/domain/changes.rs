@@ -101,7 +101,10 @@ impl Loaded {
 }
 
 /// The release change `change_id` is in that is neither CANCELLED nor FAILED (rule 7).
-pub(super) async fn active_release_of(w: &Work, change_id: i64) -> AppResult<Option<release::Model>> {
+pub(super) async fn active_release_of(
+    w: &Work,
+    change_id: i64,
+) -> AppResult<Option<release::Model>> {
     let ids: Vec<i64> = release_change::Entity::find()
         .filter(release_change::Column::ChangeId.eq(change_id))
         .all(w.tx())
@@ -448,8 +451,14 @@ impl Governance {
         expected: Option<i32>,
     ) -> AppResult<change::Model> {
         let comment = validate::text("comment", comment, MAX_DESCRIPTION)?;
-        self.decide(actor, id, expected, ApprovalDecision::Rejected, Some(comment))
-            .await
+        self.decide(
+            actor,
+            id,
+            expected,
+            ApprovalDecision::Rejected,
+            Some(comment),
+        )
+        .await
     }
 
     /// Schedules (or reschedules) an authorized change into a planned window.

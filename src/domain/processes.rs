@@ -154,8 +154,14 @@ impl Governance {
         }
         .insert(w.tx())
         .await?;
-        w.audit("ROLE_ASSIGNED", "ProcessRoleAssignment", a.id, None, Some(&a))
-            .await?;
+        w.audit(
+            "ROLE_ASSIGNED",
+            "ProcessRoleAssignment",
+            a.id,
+            None,
+            Some(&a),
+        )
+        .await?;
         w.commit(&self.bus).await?;
         Ok(a)
     }

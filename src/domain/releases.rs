@@ -144,7 +144,10 @@ impl Governance {
                     active.status.as_str()
                 )
             };
-            return Err(AppError::Conflict(format!("change {} is {where_}", c.number)));
+            return Err(AppError::Conflict(format!(
+                "change {} is {where_}",
+                c.number
+            )));
         }
         let link = release_change::ActiveModel {
             release_id: Set(r.id),
@@ -185,7 +188,11 @@ impl Governance {
     }
 
     /// Creates a PLANNED release, with its changes and services.
-    pub async fn create_release(&self, actor: &Actor, input: NewRelease) -> AppResult<release::Model> {
+    pub async fn create_release(
+        &self,
+        actor: &Actor,
+        input: NewRelease,
+    ) -> AppResult<release::Model> {
         let name = validate::text("name", &input.name, MAX_TITLE)?;
         let version = validate::text("version", &input.version, MAX_TITLE)?;
         validate::list("changeIds", &input.change_ids)?;
@@ -450,7 +457,8 @@ impl Governance {
         w.audit(&action, "Release", id, Some(&before_image), Some(&image))
             .await?;
         w.release_event(&after, &action, Some(before.status));
-        self.move_changes(&mut w, before.status, to, &changes).await?;
+        self.move_changes(&mut w, before.status, to, &changes)
+            .await?;
         w.commit(&self.bus).await?;
         Ok(after)
     }

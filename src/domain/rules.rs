@@ -60,7 +60,7 @@ impl ChangeAction {
     }
 
     /// The states the action starts from, for the change's type.
-    fn from_states(self, ty: ChangeType) -> &'static [ChangeStatus] {
+    fn sources(self, ty: ChangeType) -> &'static [ChangeStatus] {
         use ChangeStatus as S;
         match self {
             Self::Update | Self::Submit => &[S::Draft],
@@ -144,7 +144,7 @@ pub fn approval_target(facts: &ChangeFacts<'_>) -> ChangeStatus {
 
 fn refused_move(action: ChangeAction, c: &change::Model) -> AppError {
     let from: Vec<&str> = action
-        .from_states(c.change_type)
+        .sources(c.change_type)
         .iter()
         .map(|s| s.as_str())
         .collect();
@@ -163,7 +163,7 @@ fn refused_move(action: ChangeAction, c: &change::Model) -> AppError {
 
 /// Whether the state machine has `action` from the change's current state.
 pub fn change_move_exists(action: ChangeAction, c: &change::Model) -> bool {
-    action.from_states(c.change_type).contains(&c.status)
+    action.sources(c.change_type).contains(&c.status)
 }
 
 /// Checks every rule for `action` on a change and returns the state it leads to.
@@ -494,7 +494,10 @@ pub fn check_release_move(
 pub fn release_open(status: ReleaseStatus) -> bool {
     matches!(
         status,
-        ReleaseStatus::Planned | ReleaseStatus::Building | ReleaseStatus::Testing | ReleaseStatus::Ready
+        ReleaseStatus::Planned
+            | ReleaseStatus::Building
+            | ReleaseStatus::Testing
+            | ReleaseStatus::Ready
     )
 }
 

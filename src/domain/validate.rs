@@ -37,9 +37,11 @@ pub fn long_text(field: &str, value: &str, max: usize) -> AppResult<String> {
 /// A key: lower-case letters and digits in hyphen-separated words, e.g. `change-management`.
 pub fn key(field: &str, value: &str) -> AppResult<String> {
     let value = text(field, value, MAX_KEY)?;
-    let ok = value
-        .split('-')
-        .all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+    let ok = value.split('-').all(|w| {
+        !w.is_empty()
+            && w.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    });
     if !ok {
         return Err(AppError::bad_input(format!(
             "`{field}` must be lower-case letters and digits in hyphen-separated words (like `change-management`), not {value:?}"
@@ -98,10 +100,7 @@ pub fn skills(field: &str, items: &[String]) -> AppResult<Vec<String>> {
 }
 
 /// A planned window (rule 4): both ends or neither, start strictly before end.
-pub fn window(
-    start: Option<DateTime<Utc>>,
-    end: Option<DateTime<Utc>>,
-) -> AppResult<()> {
+pub fn window(start: Option<DateTime<Utc>>, end: Option<DateTime<Utc>>) -> AppResult<()> {
     match (start, end) {
         (Some(s), Some(e)) if s >= e => Err(AppError::bad_input(format!(
             "`plannedStart` ({}) must be before `plannedEnd` ({})",
@@ -144,7 +143,13 @@ mod tests {
     #[test]
     fn malformed_emails_and_keys_are_refused() {
         assert!(email("email", "Ada@Example.org").is_ok_and(|e| e == "ada@example.org"));
-        for bad in ["ada", "ada@", "@example.org", "a b@example.org", "ada@localhost"] {
+        for bad in [
+            "ada",
+            "ada@",
+            "@example.org",
+            "a b@example.org",
+            "ada@localhost",
+        ] {
             assert!(email("email", bad).is_err(), "{bad}");
         }
         assert!(key("key", "change-management").is_ok());

@@ -1,6 +1,6 @@
 //! GraphQL input types and their translation into store filters (IDs decoded, enums mapped).
 
-use async_graphql::{ID, InputObject};
+use async_graphql::{ID, InputObject, MaybeUndefined};
 use chrono::{DateTime, Utc};
 
 use super::enums::*;
@@ -147,4 +147,80 @@ impl ServiceFilter {
             search: self.search,
         })
     }
+}
+
+/// A new change. It is created in DRAFT, requested by the caller.
+#[derive(InputObject)]
+pub struct CreateChangeInput {
+    /// What the change does (1–200 characters).
+    pub title: String,
+    /// Why and how (at most 10,000 characters).
+    pub description: Option<String>,
+    /// What the change touches.
+    pub category: ChangeCategory,
+    /// How it is authorized: STANDARD by its pre-approved model, NORMAL by approvals,
+    /// EMERGENCY by one approval.
+    #[graphql(name = "type")]
+    pub change_type: ChangeType,
+    /// Its risk.
+    pub risk: RiskLevel,
+    /// The services it touches (at least one; none RETIRED).
+    pub service_ids: Vec<ID>,
+    /// The project that spawns it (not CLOSED).
+    pub project_id: Option<ID>,
+    /// The change model it falls within (required for STANDARD changes at submission).
+    pub model_id: Option<ID>,
+    /// Start of the planned window (with `plannedEnd`, before it).
+    pub planned_start: Option<DateTime<Utc>>,
+    /// End of the planned window.
+    pub planned_end: Option<DateTime<Utc>>,
+}
+
+/// Edits of a DRAFT change, by its requester. Absent fields stay as they are; an explicit
+/// null clears a nullable field.
+#[derive(InputObject, Default)]
+pub struct UpdateChangeInput {
+    /// New title.
+    pub title: MaybeUndefined<String>,
+    /// New description; null empties it.
+    pub description: MaybeUndefined<String>,
+    /// New category.
+    pub category: MaybeUndefined<ChangeCategory>,
+    /// New type.
+    #[graphql(name = "type")]
+    pub change_type: MaybeUndefined<ChangeType>,
+    /// New risk.
+    pub risk: MaybeUndefined<RiskLevel>,
+    /// The services it touches, replacing the current ones.
+    pub service_ids: MaybeUndefined<Vec<ID>>,
+    /// New project; null detaches the change from its project.
+    pub project_id: MaybeUndefined<ID>,
+    /// New change model; null removes it.
+    pub model_id: MaybeUndefined<ID>,
+    /// New start of the planned window; null clears it.
+    pub planned_start: MaybeUndefined<DateTime<Utc>>,
+    /// New end of the planned window; null clears it.
+    pub planned_end: MaybeUndefined<DateTime<Utc>>,
+}
+
+/// A new release. It is created PLANNED.
+#[derive(InputObject)]
+pub struct CreateReleaseInput {
+    /// Display name (1–200 characters).
+    pub name: String,
+    /// The release label, e.g. `2.4.0`.
+    pub version: String,
+    /// Size of the release.
+    #[graphql(name = "type")]
+    pub release_type: ReleaseType,
+    /// The project it delivers.
+    pub project_id: Option<ID>,
+    /// The release it follows, for sequential releases (a release is followed by at most one).
+    pub previous_release_id: Option<ID>,
+    /// Changes it packages (none CLOSED, REJECTED, CANCELLED or in another live release).
+    pub change_ids: Option<Vec<ID>>,
+    /// Services it deploys into (none RETIRED).
+    pub service_ids: Option<Vec<ID>>,
+    /// When it is planned to deploy.
+    pub planned_date: Option<DateTime<Utc>>,
 }

@@ -8,10 +8,11 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use entity::{ChangeStatus, service_offering};
+use entity::{ChangeStatus, process, process_role_assignment, service_offering};
 use futures_util::future::try_join_all;
-use sea_orm::{DatabaseConnection, EntityTrait, FromQueryResult};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter};
 
+use crate::domain::ActorRoles;
 use crate::error::AppError;
 use crate::store::listing::{Filter, List};
 use crate::store::lookup::{self, Children, HasId};
@@ -336,6 +337,37 @@ impl Loader<ProjectChangeSummary> for Loaders {
                     ProjectChangeSummary(id),
                     Arc::new(found.remove(&id).unwrap_or_default()),
                 )
+            })
+            .collect())
+    }
+}
+
+// ------------------------------------------------------------------ the viewer's roles
+
+/// The process roles a person holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RolesOf(pub i64);
+
+impl Loader<RolesOf> for Loaders {
+    type Value = Arc<ActorRoles>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[RolesOf]) -> Result<HashMap<RolesOf, Self::Value>, LoadError> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let rows = process_role_assignment::Entity::find()
+            .filter(process_role_assignment::Column::PersonId.is_in(ids.iter().copied()))
+            .find_also_related(process::Entity)
+            .all(&self.db)
+            .await
+            .map_err(|e| shared(e.into()))?;
+        Ok(ids
+            .into_iter()
+            .map(|id| {
+                let held = rows
+                    .iter()
+                    .filter(|(a, _)| a.person_id == id)
+                    .filter_map(|(a, p)| p.as_ref().map(|p| (a.process_id, p.key.clone(), a.role)));
+                (RolesOf(id), Arc::new(ActorRoles::from_rows(held)))
             })
             .collect())
     }

@@ -6,22 +6,25 @@ pub mod enums;
 pub mod ids;
 pub mod inputs;
 pub mod loaders;
+pub mod mutation;
 pub mod query;
+pub mod subscription;
 pub mod types;
 pub mod viewer;
 
 use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
-use async_graphql::{Context, EmptyMutation, EmptySubscription, ErrorExtensions, Schema};
+use async_graphql::{Context, ErrorExtensions, Schema};
 use sea_orm::{DatabaseConnection, EntityTrait};
 
+use crate::domain::Governance;
 use crate::error::AppError;
 use crate::store::lookup::{Children, HasId};
 use loaders::{AppLoader, ById, ChildrenOf, LoadError, Loaders};
 
 /// The schema served at `/graphql`.
-pub type AppSchema = Schema<query::Query, EmptyMutation, EmptySubscription>;
+pub type AppSchema = Schema<query::Query, mutation::Mutation, subscription::Subscription>;
 
 /// Limits that protect the server from expensive documents.
 #[derive(Clone, Copy, Debug)]
@@ -33,9 +36,10 @@ pub struct Limits {
 }
 
 /// Builds the schema once, at start-up; per-request data (the loader) is added per request.
-pub fn build_schema(db: DatabaseConnection, limits: Limits) -> AppSchema {
-    Schema::build(query::Query, EmptyMutation, EmptySubscription)
+pub fn build_schema(db: DatabaseConnection, governance: Governance, limits: Limits) -> AppSchema {
+    Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
         .data(db)
+        .data(governance)
         .limit_depth(limits.depth)
         .limit_complexity(limits.complexity)
         .finish()
@@ -43,7 +47,7 @@ pub fn build_schema(db: DatabaseConnection, limits: Limits) -> AppSchema {
 
 /// The SDL of the schema, as `portfolio schema` prints it and `schema.graphql` holds it.
 pub fn sdl() -> String {
-    Schema::build(query::Query, EmptyMutation, EmptySubscription)
+    Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
         .finish()
         .sdl()
 }

@@ -1,16 +1,15 @@
-//! Who is asking: the person and scope of the request's bearer token, or anonymous.
+//! Who is asking: the person and scope of the request's bearer token, or anonymous, and
+//! the process roles that person holds (loaded once per request).
+
+use std::sync::Arc;
 
 use async_graphql::Context;
-use entity::TokenScope;
 
-/// The caller of a request, resolved from its bearer token by the HTTP layer.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Viewer {
-    /// The token's person; `None` for an anonymous caller.
-    pub person_id: Option<i64>,
-    /// The token's scope; `None` for an anonymous caller.
-    pub scope: Option<TokenScope>,
-}
+pub use crate::domain::Actor as Viewer;
+use crate::domain::ActorRoles;
+use crate::error::AppError;
+use crate::graphql::loader;
+use crate::graphql::loaders::RolesOf;
 
 static ANONYMOUS: Viewer = Viewer {
     person_id: None,
@@ -22,9 +21,16 @@ impl Viewer {
     pub fn of<'a>(ctx: &Context<'a>) -> &'a Viewer {
         ctx.data_opt::<Viewer>().unwrap_or(&ANONYMOUS)
     }
+}
 
-    /// Whether the caller holds an ADMIN token.
-    pub fn is_admin(&self) -> bool {
-        self.scope == Some(TokenScope::Admin)
-    }
+/// The process roles of the request's viewer, through the request's loader.
+pub async fn roles(ctx: &Context<'_>) -> async_graphql::Result<Arc<ActorRoles>> {
+    let Some(id) = Viewer::of(ctx).person_id else {
+        return Ok(Arc::default());
+    };
+    Ok(loader(ctx)
+        .load_one(RolesOf(id))
+        .await
+        .map_err(AppError::from)?
+        .unwrap_or_default())
 }

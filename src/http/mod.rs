@@ -5,9 +5,9 @@ mod graphiql;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, guard, web};
 use async_graphql::parser::types::OperationType;
-use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse};
+use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse, GraphQLSubscription};
 use sea_orm::DatabaseConnection;
 
 use crate::auth;
@@ -31,6 +31,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/graphql")
             .route(web::post().to(graphql_post))
+            .route(
+                web::get()
+                    .guard(guard::Header("upgrade", "websocket"))
+                    .to(graphql_ws),
+            )
             .route(web::get().to(graphql_get)),
     )
     .route("/", web::get().to(graphiql::page))
@@ -147,6 +152,41 @@ async fn graphql_get(state: web::Data<AppState>, http: HttpRequest) -> HttpRespo
         }
     }
     execute(&state, &http, request).await
+}
+
+/// Subscriptions over WebSocket (`graphql-transport-ws`, and the legacy `graphql-ws`).
+/// The token travels in `connection_init`'s payload (`{"Authorization": "Bearer …"}`)
+/// with the same rules as over HTTP.
+async fn graphql_ws(
+    state: web::Data<AppState>,
+    http: HttpRequest,
+    payload: web::Payload,
+) -> actix_web::Result<HttpResponse> {
+    let db = state.db.clone();
+    let anonymous_read = state.anonymous_read;
+    GraphQLSubscription::new(state.schema.clone())
+        .on_connection_init(move |init| async move {
+            let header = init
+                .get("Authorization")
+                .or_else(|| init.get("authorization"))
+                .and_then(|v| v.as_str());
+            let viewer = auth::authenticate(&db, header).await?;
+            if viewer.person_id.is_none() && !anonymous_read {
+                return Err(AppError::Unauthenticated(
+                    "a bearer token is required in the connection_init payload".into(),
+                )
+                .into());
+            }
+            // Events arrive over hours: the connection's loader batches but never caches,
+            // so each event is resolved against the current rows.
+            let loader = new_loader(db);
+            loader.enable_all_cache(false);
+            let mut data = async_graphql::Data::default();
+            data.insert(loader);
+            data.insert(viewer);
+            Ok(data)
+        })
+        .start(&http, payload)
 }
 
 async fn healthz() -> HttpResponse {

@@ -1680,3 +1680,59 @@ impl Loader {
         Ok(())
     }
 }
+
+/// The demo's personas: who gets a token at start-up, with what scope, and why.
+pub const PERSONAS: [(&str, &str, TokenScope, &str); 3] = [
+    (
+        "admin",
+        "alice@portfolio.example",
+        TokenScope::Admin,
+        "Alice Moreau: ADMIN, owner of change-management (approves, schedules, closes)",
+    ),
+    (
+        "requester",
+        "laura@portfolio.example",
+        TokenScope::Write,
+        "Laura Novak: PMO project manager (requests changes)",
+    ),
+    (
+        "release",
+        "farid@portfolio.example",
+        TokenScope::Write,
+        "Farid Haddad: owner of release-management (builds and deploys releases)",
+    ),
+];
+
+/// Label prefix of the demo's tokens; each start revokes the previous start's tokens.
+pub const TOKEN_LABEL_PREFIX: &str = "demo:";
+
+/// Issues fresh tokens for the demo personas (valid 30 days), revoking those of an earlier
+/// start, so a newcomer can run mutations from GraphiQL at once.
+pub async fn issue_tokens(
+    db: &DatabaseConnection,
+) -> AppResult<
+    Vec<(
+        &'static str,
+        &'static str,
+        crate::domain::tokens::IssuedToken,
+    )>,
+> {
+    use crate::domain::tokens::{self, TokenRequest};
+    tokens::revoke_labelled(db, TOKEN_LABEL_PREFIX).await?;
+    let mut out = Vec::new();
+    for (persona, email, scope, description) in PERSONAS {
+        let issued = tokens::create(
+            db,
+            TokenRequest {
+                email: email.into(),
+                person_name: None,
+                scope,
+                label: format!("{TOKEN_LABEL_PREFIX}{persona}"),
+                expires_at: Some(Utc::now() + Duration::days(30)),
+            },
+        )
+        .await?;
+        out.push((persona, description, issued));
+    }
+    Ok(out)
+}

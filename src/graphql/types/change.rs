@@ -4,13 +4,16 @@ use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{approval, change, change_model, person, project, release};
 
-use super::{AuditEvent, Person, Release, Service, ServiceOffering, wrapper};
+use super::release::CHANGES_OF_RELEASE;
+use super::{AuditEvent, ChangeTransition, Person, Release, Service, ServiceOffering, wrapper};
+use crate::domain::rules;
 use crate::error::AppError;
 use crate::graphql::connection::{self, Conn};
 use crate::graphql::enums::*;
 use crate::graphql::ids::{Kind, encode};
 use crate::graphql::inputs::{ChangeFilter, ChangeOrder, ReleaseFilter};
 use crate::graphql::loaders::{ImpactedOfferings, ProjectChangeSummary};
+use crate::graphql::viewer::{self, Viewer};
 use crate::graphql::{by_opt_id, children, loader, required};
 use crate::store::listing::{self, AuditScope, ChangeScope, ReleaseScope, ServiceScope};
 use crate::store::lookup::Children;
@@ -262,24 +265,20 @@ impl Change {
     /// Approvals needed to authorize it: 0 for a standard change (its model authorizes it),
     /// 1 for an emergency change, the model's `requiredApprovals` (else 1) for a normal one.
     async fn required_approvals(&self, ctx: &Context<'_>) -> Result<i32> {
-        Ok(match self.0.change_type {
-            entity::ChangeType::Standard => 0,
-            entity::ChangeType::Emergency => 1,
-            entity::ChangeType::Normal => by_opt_id::<change_model::Entity>(ctx, self.0.model_id)
-                .await?
-                .map(|m| m.required_approvals.max(1))
-                .unwrap_or(1),
-        })
+        let model = match self.0.change_type {
+            entity::ChangeType::Normal => {
+                by_opt_id::<change_model::Entity>(ctx, self.0.model_id).await?
+            }
+            _ => None,
+        };
+        Ok(rules::required_approvals(
+            self.0.change_type,
+            model.as_ref(),
+        ))
     }
     /// APPROVED decisions received so far.
     async fn approval_count(&self, ctx: &Context<'_>) -> Result<i32> {
-        let n = self
-            .approval_rows(ctx)
-            .await?
-            .iter()
-            .filter(|a| a.decision == entity::ApprovalDecision::Approved)
-            .count();
-        Ok(n as i32)
+        Ok(rules::approved_count(&self.approval_rows(ctx).await?))
     }
     /// The release the change is in that is neither CANCELLED nor FAILED, if any; while it
     /// has one, only that release moves the change.
@@ -288,14 +287,44 @@ impl Change {
             .release_rows(ctx)
             .await?
             .iter()
-            .find(|r| {
-                !matches!(
-                    r.status,
-                    entity::ReleaseStatus::Cancelled | entity::ReleaseStatus::Failed
-                )
-            })
+            .find(|r| rules::release_active(r.status))
             .cloned()
             .map(Release))
+    }
+    /// For the viewer, each next move the change lifecycle has from the current status,
+    /// with whether the viewer may make it now and, if not, why. Portals use it to enable
+    /// or grey out buttons; the mutations enforce exactly the same rules.
+    async fn available_transitions(&self, ctx: &Context<'_>) -> Result<Vec<ChangeTransition>> {
+        let roles = viewer::roles(ctx).await?;
+        let model = by_opt_id::<change_model::Entity>(ctx, self.0.model_id).await?;
+        let approvals = self.approval_rows(ctx).await?;
+        let releases = self.release_rows(ctx).await?;
+        let active = releases.iter().find(|r| rules::release_active(r.status));
+        let active_release_size = match active {
+            Some(r) => children::<change::Entity>(ctx, CHANGES_OF_RELEASE, r.id)
+                .await?
+                .len(),
+            None => 0,
+        };
+        let project_manager = by_opt_id::<project::Entity>(ctx, self.0.project_id)
+            .await?
+            .and_then(|p| p.manager_id);
+        let facts = rules::ChangeFacts {
+            change: &self.0,
+            model: model.as_ref(),
+            approvals: &approvals,
+            active_release: active,
+            active_release_size,
+            project_manager,
+        };
+        let who = rules::Who {
+            actor: Viewer::of(ctx),
+            roles: &roles,
+        };
+        Ok(rules::change_transitions(&facts, who)
+            .into_iter()
+            .map(|(action, to, outcome)| ChangeTransition::new(action, to, outcome))
+            .collect())
     }
     /// Why the change was cancelled.
     async fn cancellation_reason(&self) -> Option<&str> {

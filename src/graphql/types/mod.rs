@@ -8,6 +8,7 @@ pub mod node;
 mod people;
 mod release;
 mod reporting;
+mod transition;
 
 pub use audit::AuditEvent;
 pub use catalog::{OfferingComponent, Partner, Service, ServiceOffering, ServicePartner};
@@ -16,6 +17,7 @@ pub use node::Node;
 pub use people::{Person, Policy, Process, ProcessRoleAssignment};
 pub use release::Release;
 pub use reporting::{ChangeConflict, ChangeMetrics, ChangeSchedule};
+pub use transition::{ChangeAction, ChangeTransition, ReleaseTransition};
 
 /// Declares a wrapper object type around an entity model.
 macro_rules! wrapper {

@@ -2,15 +2,17 @@
 
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
-use entity::{project, release};
+use entity::{change, project, release};
 
-use super::{AuditEvent, Change, Project, Service, ServiceOffering, wrapper};
+use super::{AuditEvent, Change, Project, ReleaseTransition, Service, ServiceOffering, wrapper};
+use crate::domain::rules;
 use crate::error::AppError;
 use crate::graphql::connection::{self, Conn};
 use crate::graphql::enums::*;
 use crate::graphql::ids::{Kind, encode};
 use crate::graphql::inputs::{ChangeFilter, ChangeOrder};
 use crate::graphql::loaders::ImpactedOfferings;
+use crate::graphql::viewer::{self, Viewer};
 use crate::graphql::{by_opt_id, children, loader};
 use crate::store::listing::{self, AuditScope, ChangeScope, ServiceScope};
 use crate::store::lookup::Children;
@@ -19,6 +21,17 @@ use crate::store::page::Via;
 const NEXT_RELEASE: Children = Children {
     table: "release",
     via: Via::Column("previous_id"),
+    order_by: "id",
+};
+
+/// The changes a release packages, all of them (for the rules; the `changes` field pages).
+pub(crate) const CHANGES_OF_RELEASE: Children = Children {
+    table: "change",
+    via: Via::Junction {
+        table: "release_change",
+        child: "change_id",
+        parent: "release_id",
+    },
     order_by: "id",
 };
 
@@ -123,6 +136,29 @@ impl Release {
         Ok(rows
             .map(|r| r.iter().cloned().map(ServiceOffering).collect())
             .unwrap_or_default())
+    }
+    /// For the viewer, each move the release lifecycle has from the current status (all
+    /// made with `advanceRelease`), with whether the viewer may make it now and, if not,
+    /// why: a missing role, no change, changes not yet authorized, the previous release
+    /// not deployed. The mutation enforces exactly the same rules.
+    async fn available_transitions(&self, ctx: &Context<'_>) -> Result<Vec<ReleaseTransition>> {
+        let roles = viewer::roles(ctx).await?;
+        let changes = children::<change::Entity>(ctx, CHANGES_OF_RELEASE, self.0.id).await?;
+        let previous = by_opt_id::<release::Entity>(ctx, self.0.previous_id).await?;
+        let facts = rules::ReleaseFacts {
+            release: &self.0,
+            changes: &changes,
+            previous: previous.as_ref(),
+        };
+        let who = rules::Who {
+            actor: Viewer::of(ctx),
+            roles: &roles,
+        };
+        Ok(rules::RELEASE_STATES
+            .into_iter()
+            .filter(|to| rules::release_move_exists(self.0.status, *to))
+            .map(|to| ReleaseTransition::new(to, rules::check_release_move(to, &facts, who)))
+            .collect())
     }
     /// When the release is planned to deploy.
     async fn planned_date(&self) -> Option<DateTime<Utc>> {

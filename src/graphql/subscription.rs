@@ -1,0 +1,155 @@
+//! The subscription root: live change and release events, published by the domain layer
+//! only after their transaction commits. Filters are applied on the server.
+
+use async_graphql::{Context, ID, Object, Result, Subscription as GqlSubscription};
+use chrono::{DateTime, Utc};
+use entity::{change, person, release};
+use futures_util::Stream;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::enums::{ChangeStatus, ReleaseStatus};
+use super::ids::{Kind, decode_opt};
+use super::types::{Change, Person, Release};
+use super::{by_opt_id, required};
+use crate::domain::events::{self, DomainEvent};
+use crate::domain::{EventBus, Governance};
+
+/// Live events over WebSocket (`graphql-transport-ws` at `/graphql`).
+#[derive(Default)]
+pub struct Subscription;
+
+/// The committed events of `bus`, from now on, that `pick` keeps. A subscriber that falls
+/// more than `events::CAPACITY` events behind skips the ones it missed and goes on.
+fn committed<T, P>(bus: &EventBus, pick: P) -> impl Stream<Item = T> + use<T, P>
+where
+    T: Send + 'static,
+    P: Fn(DomainEvent) -> Option<T> + Send + 'static,
+{
+    let rx = bus.subscribe();
+    futures_util::stream::unfold((rx, pick), |(mut rx, pick)| async move {
+        loop {
+            match rx.recv().await {
+                Ok(e) => {
+                    if let Some(item) = pick(e) {
+                        return Some((item, (rx, pick)));
+                    }
+                }
+                Err(RecvError::Lagged(n)) => {
+                    tracing::warn!(skipped = n, "a slow subscriber skipped events");
+                }
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    })
+}
+
+#[GqlSubscription]
+impl Subscription {
+    /// Every committed move or edit of a change, optionally only of changes touching one
+    /// service or spawned by one project.
+    async fn change_events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only changes that touch this service.")] service_id: Option<ID>,
+        #[graphql(desc = "Only changes of this project.")] project_id: Option<ID>,
+    ) -> Result<impl Stream<Item = ChangeEvent> + use<>> {
+        let service = decode_opt(service_id.as_ref(), Kind::Service, "serviceId")?;
+        let project = decode_opt(project_id.as_ref(), Kind::Project, "projectId")?;
+        let bus = ctx.data_unchecked::<Governance>().bus();
+        Ok(committed(bus, move |e| match e {
+            DomainEvent::Change(c)
+                if service.is_none_or(|s| c.service_ids.contains(&s))
+                    && project.is_none_or(|p| c.project_id == Some(p)) =>
+            {
+                Some(ChangeEvent(c))
+            }
+            _ => None,
+        }))
+    }
+
+    /// Every committed move or edit of a release, optionally only of one project's releases.
+    async fn release_events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only releases of this project.")] project_id: Option<ID>,
+    ) -> Result<impl Stream<Item = ReleaseEvent> + use<>> {
+        let project = decode_opt(project_id.as_ref(), Kind::Project, "projectId")?;
+        let bus = ctx.data_unchecked::<Governance>().bus();
+        Ok(committed(bus, move |e| match e {
+            DomainEvent::Release(r) if project.is_none_or(|p| r.project_id == Some(p)) => {
+                Some(ReleaseEvent(r))
+            }
+            _ => None,
+        }))
+    }
+}
+
+/// Something happened to a change.
+pub struct ChangeEvent(events::ChangeEvent);
+
+#[Object]
+impl ChangeEvent {
+    /// The change as it is now.
+    async fn change(&self, ctx: &Context<'_>) -> Result<Change> {
+        Ok(Change(
+            required::<change::Entity>(ctx, self.0.change_id).await?,
+        ))
+    }
+    /// What happened, e.g. `SUBMITTED`, `AUTHORIZED`, `STARTED_BY_RELEASE`.
+    async fn action(&self) -> &str {
+        &self.0.action
+    }
+    /// The status before; null for a creation.
+    async fn from_status(&self) -> Option<ChangeStatus> {
+        self.0.from.map(Into::into)
+    }
+    /// The status after.
+    async fn to_status(&self) -> Option<ChangeStatus> {
+        self.0.to.map(Into::into)
+    }
+    /// Who did it.
+    async fn actor(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        Ok(by_opt_id::<person::Entity>(ctx, self.0.actor_id)
+            .await?
+            .map(Person))
+    }
+    /// When it was committed.
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+}
+
+/// Something happened to a release.
+pub struct ReleaseEvent(events::ReleaseEvent);
+
+#[Object]
+impl ReleaseEvent {
+    /// The release as it is now.
+    async fn release(&self, ctx: &Context<'_>) -> Result<Release> {
+        Ok(Release(
+            required::<release::Entity>(ctx, self.0.release_id).await?,
+        ))
+    }
+    /// What happened, e.g. `MOVED_TO_DEPLOYED`, `CHANGE_ADDED`.
+    async fn action(&self) -> &str {
+        &self.0.action
+    }
+    /// The status before; null for a creation.
+    async fn from_status(&self) -> Option<ReleaseStatus> {
+        self.0.from.map(Into::into)
+    }
+    /// The status after.
+    async fn to_status(&self) -> Option<ReleaseStatus> {
+        self.0.to.map(Into::into)
+    }
+    /// Who did it.
+    async fn actor(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        Ok(by_opt_id::<person::Entity>(ctx, self.0.actor_id)
+            .await?
+            .map(Person))
+    }
+    /// When it was committed.
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+}
