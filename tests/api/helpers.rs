@@ -4,14 +4,22 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use std::collections::HashMap;
+
+use entity::TokenScope;
 use portfolio::config::ServeArgs;
+use portfolio::domain::tokens::{self, TokenRequest};
 use portfolio::startup::Application;
-use sea_orm::{ConnectionTrait, Database};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{Value, json};
 
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
+    /// The server's own pool, for minting tokens and checking rows behind the API.
+    pub db: DatabaseConnection,
+    /// The demo personas' tokens (`admin`, `requester`, `release`), when in demo mode.
+    pub demo_tokens: HashMap<&'static str, String>,
     _database: Option<DropDatabase>,
 }
 
@@ -22,6 +30,12 @@ struct DropDatabase {
 
 impl Drop for DropDatabase {
     fn drop(&mut self) {
+        if self.admin_url.is_empty() {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", self.name));
+            }
+            return;
+        }
         let (url, name) = (self.admin_url.clone(), self.name.clone());
         // Drop runs outside async context: use a private runtime on its own thread.
         let _ = std::thread::spawn(move || {
@@ -54,8 +68,17 @@ fn unique_name() -> String {
     )
 }
 
+/// Where a test's SQLite database lives.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Sqlite {
+    /// In memory: one connection, every transaction in turn.
+    Memory,
+    /// In a file with a pool of connections, so writers really contend.
+    File,
+}
+
 /// The database URL for a new test, and what drops it afterwards.
-async fn fresh_database() -> (String, Option<DropDatabase>) {
+async fn fresh_database(sqlite: Sqlite) -> (String, Option<DropDatabase>) {
     match std::env::var("TEST_DATABASE_URL") {
         Ok(base) if base.starts_with("postgres") => {
             let name = unique_name();
@@ -77,6 +100,16 @@ async fn fresh_database() -> (String, Option<DropDatabase>) {
                 }),
             )
         }
+        _ if sqlite == Sqlite::File => {
+            let path = std::env::temp_dir().join(format!("{}.db", unique_name()));
+            (
+                format!("sqlite://{}?mode=rwc", path.display()),
+                Some(DropDatabase {
+                    admin_url: String::new(),
+                    name: path.display().to_string(),
+                }),
+            )
+        }
         _ => ("sqlite::memory:".to_owned(), None),
     }
 }
@@ -91,18 +124,44 @@ pub async fn spawn_app() -> TestApp {
     .await
 }
 
+/// Spawns the server with the demo over a fresh database that, on SQLite, is a file with
+/// a pool of connections (for tests of concurrent writers).
+pub async fn spawn_on_disk() -> TestApp {
+    spawn_in(
+        Sqlite::File,
+        ServeArgs {
+            demo: true,
+            anonymous_read: Some(true),
+            ..ServeArgs::default()
+        },
+    )
+    .await
+}
+
 /// Spawns the server with the given settings over a fresh database.
 pub async fn spawn_with(args: ServeArgs) -> TestApp {
-    portfolio::telemetry::init();
-    let (url, dropper) = fresh_database().await;
+    spawn_in(Sqlite::Memory, args).await
+}
+
+async fn spawn_in(sqlite: Sqlite, args: ServeArgs) -> TestApp {
+    portfolio::telemetry::init_for_tests();
+    let (url, dropper) = fresh_database(sqlite).await;
     let app = Application::build(&url, &args)
         .await
         .expect("the application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let db = app.database().clone();
+    let demo_tokens = app
+        .demo_tokens()
+        .iter()
+        .map(|t| (t.persona, t.token.clone()))
+        .collect();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
         client: reqwest::Client::new(),
+        db,
+        demo_tokens,
         _database: dropper,
     }
 }
@@ -110,15 +169,74 @@ pub async fn spawn_with(args: ServeArgs) -> TestApp {
 impl TestApp {
     /// POSTs a GraphQL document and returns the whole JSON response.
     pub async fn post(&self, query: &str, variables: Value) -> Value {
-        let res = self
+        self.post_as(None, query, variables).await
+    }
+
+    /// POSTs a GraphQL document with a bearer token (or none) and returns the whole response.
+    pub async fn post_as(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let mut req = self
             .client
             .post(format!("{}/graphql", self.address))
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .expect("request sent");
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.expect("request sent");
         assert_ne!(res.status().as_u16(), 500, "the server never answers 500");
         res.json().await.expect("a JSON body")
+    }
+
+    /// Runs an operation as `token` that must succeed; returns its `data`.
+    pub async fn ok_as(&self, token: &str, query: &str, variables: Value) -> Value {
+        let body = self.post_as(Some(token), query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+        body["data"].clone()
+    }
+
+    /// Runs an operation as `token` that must fail; returns its error code and message.
+    pub async fn fails_as(&self, token: &str, query: &str, variables: Value) -> (String, String) {
+        let body = self.post_as(Some(token), query, variables).await;
+        let err = &body["errors"][0];
+        assert!(!err.is_null(), "expected an error, got {body}");
+        (
+            err["extensions"]["code"]
+                .as_str()
+                .unwrap_or("<no code>")
+                .to_owned(),
+            err["message"].as_str().unwrap_or("").to_owned(),
+        )
+    }
+
+    /// A demo persona's token: `admin` (Alice, change-management owner), `requester`
+    /// (Laura, PMO) or `release` (Farid, release-management owner).
+    pub fn token(&self, persona: &str) -> String {
+        self.demo_tokens
+            .get(persona)
+            .cloned()
+            .unwrap_or_else(|| panic!("no demo token for {persona}"))
+    }
+
+    /// A fresh token for the demo person `handle` (e.g. `bob`), with `scope`.
+    pub async fn token_of(&self, handle: &str, scope: TokenScope) -> String {
+        self.mint(&format!("{handle}@portfolio.example"), scope)
+            .await
+    }
+
+    /// A fresh token for the person with `email` (created when absent).
+    pub async fn mint(&self, email: &str, scope: TokenScope) -> String {
+        tokens::create(
+            &self.db,
+            TokenRequest {
+                email: email.into(),
+                person_name: None,
+                scope,
+                label: "test".into(),
+                expires_at: None,
+            },
+        )
+        .await
+        .expect("token created")
+        .token
     }
 
     /// POSTs a query that must succeed and returns its `data`.

@@ -2,7 +2,9 @@
 //! memory by default, PostgreSQL when `TEST_DATABASE_URL` is set) and talks real HTTP.
 
 mod helpers;
+mod ops;
 
+mod change_rules;
 mod errors;
 mod http;
 mod n_plus_one;
