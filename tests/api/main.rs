@@ -10,5 +10,6 @@ mod http;
 mod n_plus_one;
 mod pagination;
 mod relationships;
+mod release_rules;
 mod reporting;
 mod schema;
