@@ -13,6 +13,7 @@ mod m20261126_000005_create_projects_and_change_models;
 mod m20261126_000006_create_changes;
 mod m20261126_000007_create_releases;
 mod m20261126_000008_create_audit_events_and_tokens;
+mod m20261126_000009_make_audit_events_append_only;
 
 /// Every migration of the portfolio schema, oldest first.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000006_create_changes::Migration),
             Box::new(m20261126_000007_create_releases::Migration),
             Box::new(m20261126_000008_create_audit_events_and_tokens::Migration),
+            Box::new(m20261126_000009_make_audit_events_append_only::Migration),
         ]
     }
 }

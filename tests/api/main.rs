@@ -5,10 +5,12 @@ mod helpers;
 mod ops;
 
 mod change_rules;
+mod concurrency;
 mod errors;
 mod http;
 mod n_plus_one;
 mod pagination;
+mod reference_data;
 mod relationships;
 mod release_rules;
 mod reporting;
