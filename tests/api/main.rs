@@ -4,6 +4,7 @@
 mod helpers;
 mod ops;
 
+mod audit_and_auth;
 mod change_rules;
 mod concurrency;
 mod errors;
