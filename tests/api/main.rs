@@ -15,4 +15,5 @@ mod reference_data;
 mod relationships;
 mod release_rules;
 mod reporting;
+mod scenario;
 mod schema;
