@@ -17,3 +17,4 @@ mod release_rules;
 mod reporting;
 mod scenario;
 mod schema;
+mod subscriptions;
