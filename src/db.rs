@@ -60,7 +60,9 @@ pub async fn connect(
     let mut db = Database::connect(opts).await?;
     let counter = StatementCounter::default();
     let c = counter.0.clone();
-    db.set_metric_callback(move |_| {
+    db.set_metric_callback(move |info| {
+        // `RUST_LOG=sql=trace` shows every statement with its duration.
+        tracing::trace!(target: "sql", elapsed = ?info.elapsed, "{}", info.statement.sql);
         c.fetch_add(1, Ordering::Relaxed);
     });
     Ok((db, counter))

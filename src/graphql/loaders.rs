@@ -372,3 +372,28 @@ impl Loader<RolesOf> for Loaders {
             .collect())
     }
 }
+
+// ------------------------------------------------------------------ release sizes
+
+/// How many changes the active release of a change packages (0 without one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ActiveReleaseSize(pub i64);
+
+impl Loader<ActiveReleaseSize> for Loaders {
+    type Value = i64;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[ActiveReleaseSize],
+    ) -> Result<HashMap<ActiveReleaseSize, i64>, LoadError> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let sizes = lookup::active_release_sizes(&self.db, &ids)
+            .await
+            .map_err(shared)?;
+        Ok(ids
+            .into_iter()
+            .map(|id| (ActiveReleaseSize(id), sizes.get(&id).copied().unwrap_or(0)))
+            .collect())
+    }
+}

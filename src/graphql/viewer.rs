@@ -23,14 +23,27 @@ impl Viewer {
     }
 }
 
-/// The process roles of the request's viewer, through the request's loader.
+/// The viewer's roles, loaded at most once per request: every resolver that needs them
+/// waits on the same load, however their timing interleaves.
+#[derive(Default)]
+pub struct RolesOnce(tokio::sync::OnceCell<Arc<ActorRoles>>);
+
+/// The process roles of the request's viewer.
 pub async fn roles(ctx: &Context<'_>) -> async_graphql::Result<Arc<ActorRoles>> {
     let Some(id) = Viewer::of(ctx).person_id else {
         return Ok(Arc::default());
     };
-    Ok(loader(ctx)
-        .load_one(RolesOf(id))
-        .await
-        .map_err(AppError::from)?
-        .unwrap_or_default())
+    let load = || async {
+        Ok::<_, AppError>(
+            loader(ctx)
+                .load_one(RolesOf(id))
+                .await
+                .map_err(AppError::from)?
+                .unwrap_or_default(),
+        )
+    };
+    Ok(match ctx.data_opt::<RolesOnce>() {
+        Some(once) => once.0.get_or_try_init(load).await?.clone(),
+        None => load().await?,
+    })
 }

@@ -15,6 +15,7 @@ use crate::db::StatementCounter;
 use crate::error::AppError;
 use crate::graphql::AppSchema;
 use crate::graphql::loaders::new_loader;
+use crate::graphql::viewer::RolesOnce;
 
 /// Shared state of the HTTP handlers.
 #[derive(Clone)]
@@ -79,7 +80,10 @@ async fn execute(
             ),
         );
     }
-    let request = request.data(new_loader(state.db.clone())).data(viewer);
+    let request = request
+        .data(new_loader(state.db.clone()))
+        .data(viewer)
+        .data(RolesOnce::default());
     let mut response = state.schema.execute(request).await;
     for err in &mut response.errors {
         classify(err);

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use entity::*;
-use sea_orm::sea_query::{Alias, Asterisk, Condition, Expr, ExprTrait, Order, Query};
+use sea_orm::sea_query::{Alias, Asterisk, Condition, Expr, ExprTrait, JoinType, Order, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
 };
@@ -170,4 +170,42 @@ where
     C: ConnectionTrait,
 {
     Ok(E::find().filter(column.eq(key)).one(db).await?)
+}
+
+/// For each change, how many changes its active release (neither CANCELLED nor FAILED)
+/// packages; changes without one are absent. One statement, so it batches with the other
+/// facts of `availableTransitions` instead of waiting for the releases first.
+pub async fn active_release_sizes<C: ConnectionTrait>(
+    db: &C,
+    changes: &[i64],
+) -> AppResult<HashMap<i64, i64>> {
+    let (rc, peer, r) = (Alias::new("rc"), Alias::new("peer"), Alias::new("r"));
+    let col = |t: &Alias, c: &str| Expr::col((t.clone(), Alias::new(c)));
+    let mut q = Query::select();
+    q.expr_as(col(&rc, "change_id"), Alias::new("change_id"))
+        .expr_as(col(&peer, "change_id").count(), Alias::new("n"))
+        .from_as(Alias::new("release_change"), rc.clone())
+        .join_as(
+            JoinType::InnerJoin,
+            Alias::new("release"),
+            r.clone(),
+            col(&r, "id").equals((rc.clone(), Alias::new("release_id"))),
+        )
+        .join_as(
+            JoinType::InnerJoin,
+            Alias::new("release_change"),
+            peer.clone(),
+            col(&peer, "release_id").equals((rc.clone(), Alias::new("release_id"))),
+        )
+        .and_where(col(&rc, "change_id").is_in(changes.iter().copied()))
+        .and_where(col(&r, "status").is_not_in([
+            ReleaseStatus::Cancelled.as_str(),
+            ReleaseStatus::Failed.as_str(),
+        ]))
+        .group_by_col((rc, Alias::new("change_id")));
+    let mut out = HashMap::new();
+    for row in db.query_all(&q).await? {
+        out.insert(row.try_get("", "change_id")?, row.try_get("", "n")?);
+    }
+    Ok(out)
 }

@@ -73,3 +73,24 @@ async fn total_count_costs_one_batched_statement_per_connection_level() {
     assert_eq!(data["serviceOfferings"]["totalCount"], 5);
     assert_eq!(spent, 4, "two pages and two batched counts");
 }
+
+#[tokio::test]
+async fn available_transitions_cost_the_same_statements_for_twenty_changes_or_forty() {
+    let app = spawn_app().await;
+    let token = app.token("admin");
+    let q = "query($n: Int!) { changes(first: $n) { nodes { availableTransitions { action allowed reason } releases { availableTransitions { toStatus allowed reason } } } } }";
+    let mut spent = Vec::new();
+    for n in [20, 40] {
+        let before = app.statements().await;
+        let data = app.ok_as(&token, q, json!({ "n": n })).await;
+        spent.push(app.statements().await - before);
+        assert_eq!(data["changes"]["nodes"].as_array().map(Vec::len), Some(n));
+    }
+    assert_eq!(
+        spent[0], spent[1],
+        "statements must not grow with rows: {spent:?}"
+    );
+    // token, changes, roles, models, approvals, releases, projects, active release sizes,
+    // changes of the releases, previous releases.
+    assert!(spent[1] <= 10, "{spent:?}");
+}

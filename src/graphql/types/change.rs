@@ -4,7 +4,6 @@ use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{approval, change, change_model, person, project, release};
 
-use super::release::CHANGES_OF_RELEASE;
 use super::{AuditEvent, ChangeTransition, Person, Release, Service, ServiceOffering, wrapper};
 use crate::domain::rules;
 use crate::error::AppError;
@@ -12,7 +11,7 @@ use crate::graphql::connection::{self, Conn};
 use crate::graphql::enums::*;
 use crate::graphql::ids::{Kind, encode};
 use crate::graphql::inputs::{ChangeFilter, ChangeOrder, ReleaseFilter};
-use crate::graphql::loaders::{ImpactedOfferings, ProjectChangeSummary};
+use crate::graphql::loaders::{ActiveReleaseSize, ImpactedOfferings, ProjectChangeSummary};
 use crate::graphql::viewer::{self, Viewer};
 use crate::graphql::{by_opt_id, children, loader, required};
 use crate::store::listing::{self, AuditScope, ChangeScope, ReleaseScope, ServiceScope};
@@ -295,20 +294,25 @@ impl Change {
     /// with whether the viewer may make it now and, if not, why. Portals use it to enable
     /// or grey out buttons; the mutations enforce exactly the same rules.
     async fn available_transitions(&self, ctx: &Context<'_>) -> Result<Vec<ChangeTransition>> {
-        let roles = viewer::roles(ctx).await?;
-        let model = by_opt_id::<change_model::Entity>(ctx, self.0.model_id).await?;
-        let approvals = self.approval_rows(ctx).await?;
-        let releases = self.release_rows(ctx).await?;
-        let active = releases.iter().find(|r| rules::release_active(r.status));
-        let active_release_size = match active {
-            Some(r) => children::<change::Entity>(ctx, CHANGES_OF_RELEASE, r.id)
-                .await?
-                .len(),
-            None => 0,
+        // Every load starts at once, so the loader batches them across all the changes of
+        // the page whatever each change holds.
+        let size = async {
+            loader(ctx)
+                .load_one(ActiveReleaseSize(self.0.id))
+                .await
+                .map_err(|e| async_graphql::Error::from(AppError::from(e)))
         };
-        let project_manager = by_opt_id::<project::Entity>(ctx, self.0.project_id)
-            .await?
-            .and_then(|p| p.manager_id);
+        let (roles, model, approvals, releases, project, size) = futures_util::try_join!(
+            viewer::roles(ctx),
+            by_opt_id::<change_model::Entity>(ctx, self.0.model_id),
+            self.approval_rows(ctx),
+            self.release_rows(ctx),
+            by_opt_id::<project::Entity>(ctx, self.0.project_id),
+            size,
+        )?;
+        let active = releases.iter().find(|r| rules::release_active(r.status));
+        let active_release_size = size.unwrap_or(0) as usize;
+        let project_manager = project.and_then(|p| p.manager_id);
         let facts = rules::ChangeFacts {
             change: &self.0,
             model: model.as_ref(),

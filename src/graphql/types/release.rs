@@ -142,9 +142,11 @@ impl Release {
     /// why: a missing role, no change, changes not yet authorized, the previous release
     /// not deployed. The mutation enforces exactly the same rules.
     async fn available_transitions(&self, ctx: &Context<'_>) -> Result<Vec<ReleaseTransition>> {
-        let roles = viewer::roles(ctx).await?;
-        let changes = children::<change::Entity>(ctx, CHANGES_OF_RELEASE, self.0.id).await?;
-        let previous = by_opt_id::<release::Entity>(ctx, self.0.previous_id).await?;
+        let (roles, changes, previous) = futures_util::try_join!(
+            viewer::roles(ctx),
+            children::<change::Entity>(ctx, CHANGES_OF_RELEASE, self.0.id),
+            by_opt_id::<release::Entity>(ctx, self.0.previous_id),
+        )?;
         let facts = rules::ReleaseFacts {
             release: &self.0,
             changes: &changes,
