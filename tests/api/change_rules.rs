@@ -311,6 +311,12 @@ async fn an_emergency_change_is_authorized_by_one_manager_and_may_start_at_once(
     let deepak = app.token_of("deepak", TokenScope::Write).await;
     let id = draft(&app, &requester, "EMERGENCY", "VERY_HIGH", json!({})).await;
     change_ok(&app, &requester, "submitChange", json!({ "id": id })).await;
+    let hiro = app.token_of("hiro", TokenScope::Write).await; // a practitioner
+    let (code, _) = change_fails(&app, &hiro, "approveChange", json!({ "id": id })).await;
+    assert_eq!(
+        code, "FORBIDDEN",
+        "an emergency change needs the owner or a manager"
+    );
     let c = change_ok(&app, &deepak, "approveChange", json!({ "id": id })).await;
     assert_eq!(
         (c["status"].as_str(), c["requiredApprovals"].as_i64()),
@@ -495,4 +501,25 @@ async fn available_transitions_say_what_the_viewer_may_do_and_why_not() {
         (first["allowed"].as_bool(), first["code"].as_str()),
         (Some(false), Some("UNAUTHENTICATED"))
     );
+}
+
+#[tokio::test]
+async fn change_models_are_defined_by_an_admin_or_the_owner_of_change_management() {
+    let app = spawn_app().await;
+    let create = r#"mutation($key: String!) { createChangeModel(key: $key, name: "Firewall rule", changeType: STANDARD, maxRisk: LOW, preApproved: true) { key requiredApprovals } }"#;
+    let bob = app.token_of("bob", TokenScope::Write).await; // a manager, not the owner
+    let (code, _) = app.fails_as(&bob, create, json!({ "key": "fw-bob" })).await;
+    assert_eq!(code, "FORBIDDEN");
+    let alice = app.token_of("alice", TokenScope::Write).await; // the owner, no ADMIN token
+    let m = app
+        .ok_as(&alice, create, json!({ "key": "fw-alice" }))
+        .await;
+    assert_eq!(m["createChangeModel"]["requiredApprovals"], 0);
+    let laura_admin = app.token_of("laura", TokenScope::Admin).await;
+    app.ok_as(&laura_admin, create, json!({ "key": "fw-admin" }))
+        .await;
+    let normal_pre_approved = r#"mutation { createChangeModel(key: "odd", name: "Odd", changeType: NORMAL, maxRisk: LOW, preApproved: true) { key } }"#;
+    let (code, message) = app.fails_as(&alice, normal_pre_approved, json!({})).await;
+    assert_eq!(code, "BAD_USER_INPUT");
+    assert!(message.contains("preApproved"), "{message}");
 }

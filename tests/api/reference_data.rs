@@ -40,7 +40,9 @@ async fn reference_data_needs_an_admin_token() {
             body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
             "{doc}"
         );
+        let before = audit_count(&app).await;
         app.ok_as(&admin, doc, json!({})).await;
+        assert_eq!(audit_count(&app).await, before + 1, "{doc} is audited");
     }
 }
 
