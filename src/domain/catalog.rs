@@ -4,13 +4,11 @@
 //! retired service joins nothing new (rule 10).
 
 use entity::*;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, ModelTrait, PaginatorTrait, QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, ModelTrait, QueryFilter, Set};
 
 use super::rules::change_open;
 use super::validate::{self, MAX_DESCRIPTION, MAX_TITLE};
-use super::{Actor, Governance, Patch, Work, expect_version, load, save};
+use super::{Actor, Governance, Patch, Work, ensure_free, expect_version, load, save};
 use crate::error::{AppError, AppResult};
 
 /// A new service.
@@ -68,15 +66,7 @@ impl Governance {
         let email = validate::email("email", email)?;
         let skills = validate::skills("skills", &skills.unwrap_or_default())?;
         let w = self.start(actor).await?;
-        let taken = person::Entity::find()
-            .filter(person::Column::Email.eq(&email))
-            .count(w.tx())
-            .await?;
-        if taken > 0 {
-            return Err(AppError::Conflict(format!(
-                "`email`: a person with e-mail {email} already exists"
-            )));
-        }
+        ensure_free::<person::Entity>(&w, person::Column::Email, &email, "person", "email").await?;
         let p = person::ActiveModel {
             name: Set(name),
             email: Set(email),
@@ -172,15 +162,7 @@ impl Governance {
         if let Some(owner) = input.owner_id {
             load::<person::Entity>(&w, owner, "ownerId").await?;
         }
-        let taken = service::Entity::find()
-            .filter(service::Column::Key.eq(&key))
-            .count(w.tx())
-            .await?;
-        if taken > 0 {
-            return Err(AppError::Conflict(format!(
-                "`key`: a service with key `{key}` already exists"
-            )));
-        }
+        ensure_free::<service::Entity>(&w, service::Column::Key, &key, "service", "key").await?;
         let s = service::ActiveModel {
             key: Set(key),
             name: Set(name),
@@ -371,15 +353,14 @@ impl Governance {
         for s in &services {
             not_retired(s, "offering")?;
         }
-        let taken = service_offering::Entity::find()
-            .filter(service_offering::Column::Key.eq(&key))
-            .count(w.tx())
-            .await?;
-        if taken > 0 {
-            return Err(AppError::Conflict(format!(
-                "`key`: a service offering with key `{key}` already exists"
-            )));
-        }
+        ensure_free::<service_offering::Entity>(
+            &w,
+            service_offering::Column::Key,
+            &key,
+            "service offering",
+            "key",
+        )
+        .await?;
         let o = service_offering::ActiveModel {
             key: Set(key),
             name: Set(name),

@@ -461,6 +461,25 @@ impl Governance {
         .await
     }
 
+    /// A move that only sets columns of the change: check `action`, write what `set` gives
+    /// (from the transaction's time), audit it as `verb`, commit.
+    async fn simple_move(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expected: Option<i32>,
+        action: ChangeAction,
+        verb: &str,
+        set: impl FnOnce(DateTime<Utc>) -> change::ActiveModel,
+    ) -> AppResult<change::Model> {
+        let (mut w, before, roles) = self.begin_change(actor, id, expected).await?;
+        Self::check(&w, actor, &roles, &before, action).await?;
+        let changes = set(w.now);
+        let after = record_move(&mut w, &before, changes, verb).await?;
+        w.commit(&self.bus).await?;
+        Ok(after)
+    }
+
     /// Schedules (or reschedules) an authorized change into a planned window.
     pub async fn schedule_change(
         &self,
@@ -471,22 +490,20 @@ impl Governance {
         expected: Option<i32>,
     ) -> AppResult<change::Model> {
         validate::window(Some(start), Some(end))?;
-        let (mut w, before, roles) = self.begin_change(actor, id, expected).await?;
-        Self::check(&w, actor, &roles, &before, ChangeAction::Schedule).await?;
-        let after = record_move(
-            &mut w,
-            &before,
-            change::ActiveModel {
+        self.simple_move(
+            actor,
+            id,
+            expected,
+            ChangeAction::Schedule,
+            "SCHEDULED",
+            |_| change::ActiveModel {
                 status: Set(ChangeStatus::Scheduled),
                 planned_start: Set(Some(start)),
                 planned_end: Set(Some(end)),
                 ..Default::default()
             },
-            "SCHEDULED",
         )
-        .await?;
-        w.commit(&self.bus).await?;
-        Ok(after)
+        .await
     }
 
     /// Starts implementing a scheduled change (an emergency change also straight from
@@ -497,22 +514,14 @@ impl Governance {
         id: i64,
         expected: Option<i32>,
     ) -> AppResult<change::Model> {
-        let (mut w, before, roles) = self.begin_change(actor, id, expected).await?;
-        let now = w.now;
-        Self::check(&w, actor, &roles, &before, ChangeAction::Start).await?;
-        let after = record_move(
-            &mut w,
-            &before,
+        self.simple_move(actor, id, expected, ChangeAction::Start, "STARTED", |now| {
             change::ActiveModel {
                 status: Set(ChangeStatus::Implementing),
                 started_at: Set(Some(now)),
                 ..Default::default()
-            },
-            "STARTED",
-        )
-        .await?;
-        w.commit(&self.bus).await?;
-        Ok(after)
+            }
+        })
+        .await
     }
 
     /// Ends implementation with an outcome; the change goes to REVIEW.
@@ -523,23 +532,20 @@ impl Governance {
         outcome: ChangeOutcome,
         expected: Option<i32>,
     ) -> AppResult<change::Model> {
-        let (mut w, before, roles) = self.begin_change(actor, id, expected).await?;
-        let now = w.now;
-        Self::check(&w, actor, &roles, &before, ChangeAction::Complete).await?;
-        let after = record_move(
-            &mut w,
-            &before,
-            change::ActiveModel {
+        self.simple_move(
+            actor,
+            id,
+            expected,
+            ChangeAction::Complete,
+            "COMPLETED",
+            |now| change::ActiveModel {
                 status: Set(ChangeStatus::Review),
                 outcome: Set(Some(outcome)),
                 completed_at: Set(Some(now)),
                 ..Default::default()
             },
-            "COMPLETED",
         )
-        .await?;
-        w.commit(&self.bus).await?;
-        Ok(after)
+        .await
     }
 
     /// Closes a reviewed change.
@@ -549,22 +555,14 @@ impl Governance {
         id: i64,
         expected: Option<i32>,
     ) -> AppResult<change::Model> {
-        let (mut w, before, roles) = self.begin_change(actor, id, expected).await?;
-        let now = w.now;
-        Self::check(&w, actor, &roles, &before, ChangeAction::Close).await?;
-        let after = record_move(
-            &mut w,
-            &before,
+        self.simple_move(actor, id, expected, ChangeAction::Close, "CLOSED", |now| {
             change::ActiveModel {
                 status: Set(ChangeStatus::Closed),
                 closed_at: Set(Some(now)),
                 ..Default::default()
-            },
-            "CLOSED",
-        )
-        .await?;
-        w.commit(&self.bus).await?;
-        Ok(after)
+            }
+        })
+        .await
     }
 
     /// Cancels a change that has not started; it leaves its release in the same

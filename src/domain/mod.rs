@@ -21,7 +21,7 @@ use entity::*;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    QueryFilter, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    PaginatorTrait, QueryFilter, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use serde::Serialize;
 
@@ -267,6 +267,28 @@ fn expect_version<E: Versioned>(expected: Option<i32>, current: i32, id: i64) ->
         ))),
         _ => Ok(()),
     }
+}
+
+/// Refuses a natural key that a row of `E` already has, with a CONFLICT naming the field
+/// (the unique index stays the backstop for a concurrent insert).
+async fn ensure_free<E>(
+    w: &Work,
+    column: E::Column,
+    value: &str,
+    what: &str,
+    field: &str,
+) -> AppResult<()>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+{
+    let taken = E::find().filter(column.eq(value)).count(w.tx()).await?;
+    if taken > 0 {
+        return Err(AppError::Conflict(format!(
+            "`{field}`: a {what} with {field} `{value}` already exists"
+        )));
+    }
+    Ok(())
 }
 
 /// Loads row `id` of `E` inside the use case's transaction; NOT_FOUND names `field`.

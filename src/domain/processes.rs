@@ -5,13 +5,11 @@
 //! change-management. Projects: any writer creates one; ADMIN or its manager updates it.
 
 use entity::*;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, ModelTrait, PaginatorTrait, QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, ModelTrait, QueryFilter, Set};
 
 use super::access::{ActorRoles, CHANGE_MANAGEMENT};
 use super::validate::{self, MAX_DESCRIPTION, MAX_TITLE};
-use super::{Actor, Governance, Patch, Work, expect_version, guard, load, save};
+use super::{Actor, Governance, Patch, Work, ensure_free, expect_version, guard, load, save};
 use crate::error::{AppError, AppResult};
 
 /// ADMIN, or the OWNER of process `p`.
@@ -45,15 +43,7 @@ impl Governance {
             MAX_DESCRIPTION,
         )?;
         let w = self.start(actor).await?;
-        let taken = process::Entity::find()
-            .filter(process::Column::Key.eq(&key))
-            .count(w.tx())
-            .await?;
-        if taken > 0 {
-            return Err(AppError::Conflict(format!(
-                "`key`: a process with key `{key}` already exists"
-            )));
-        }
+        ensure_free::<process::Entity>(&w, process::Column::Key, &key, "process", "key").await?;
         let p = process::ActiveModel {
             key: Set(key),
             name: Set(name),
@@ -212,15 +202,7 @@ impl Governance {
         }
         let w = self.start(actor).await?;
         load::<person::Entity>(&w, manager_id, "managerId").await?;
-        let taken = project::Entity::find()
-            .filter(project::Column::Code.eq(&code))
-            .count(w.tx())
-            .await?;
-        if taken > 0 {
-            return Err(AppError::Conflict(format!(
-                "`code`: a project with code `{code}` already exists"
-            )));
-        }
+        ensure_free::<project::Entity>(&w, project::Column::Code, &code, "project", "code").await?;
         let p = project::ActiveModel {
             code: Set(code),
             name: Set(name),
@@ -338,15 +320,14 @@ impl Governance {
                 "change models are defined by an ADMIN token or the OWNER of {CHANGE_MANAGEMENT}"
             )));
         }
-        let taken = change_model::Entity::find()
-            .filter(change_model::Column::Key.eq(&key))
-            .count(w.tx())
-            .await?;
-        if taken > 0 {
-            return Err(AppError::Conflict(format!(
-                "`key`: a change model with key `{key}` already exists"
-            )));
-        }
+        ensure_free::<change_model::Entity>(
+            &w,
+            change_model::Column::Key,
+            &key,
+            "change model",
+            "key",
+        )
+        .await?;
         let m = change_model::ActiveModel {
             key: Set(key),
             name: Set(name),

@@ -124,6 +124,20 @@ impl Governance {
         Ok(w)
     }
 
+    /// Ends a membership edit of release `r`: bumps its revision (so concurrent edits of
+    /// one release serialize), records the event, commits.
+    async fn end_membership(
+        &self,
+        mut w: Work,
+        r: &release::Model,
+        action: &str,
+    ) -> AppResult<release::Model> {
+        let after = guard::<release::Entity>(&w, r.id, r.revision).await?;
+        w.release_event(&after, action, Some(r.status));
+        w.commit(&self.bus).await?;
+        Ok(after)
+    }
+
     /// Puts change `c` into release `r` (both already loaded and checked for existence).
     async fn join(w: &mut Work, r: &release::Model, c: &change::Model) -> AppResult<()> {
         if !change_joinable(c.status) {
@@ -304,10 +318,7 @@ impl Governance {
         let c = load::<change::Entity>(&w, change_id, "changeId").await?;
         still_open(&r, "changes are added")?;
         Self::join(&mut w, &r, &c).await?;
-        let after = guard::<release::Entity>(&w, release_id, r.revision).await?;
-        w.release_event(&after, "CHANGE_ADDED", Some(r.status));
-        w.commit(&self.bus).await?;
-        Ok(after)
+        self.end_membership(w, &r, "CHANGE_ADDED").await
     }
 
     /// Takes a change out of a release; a release past PLANNED keeps at least one change.
@@ -317,7 +328,7 @@ impl Governance {
         release_id: i64,
         change_id: i64,
     ) -> AppResult<release::Model> {
-        let mut w = self.begin_release(actor).await?;
+        let w = self.begin_release(actor).await?;
         let r = load::<release::Entity>(&w, release_id, "releaseId").await?;
         let c = load::<change::Entity>(&w, change_id, "changeId").await?;
         still_open(&r, "changes are removed")?;
@@ -341,12 +352,9 @@ impl Governance {
         }
         link.clone().delete(w.tx()).await?;
         guard::<change::Entity>(&w, c.id, c.version).await?;
-        let after = guard::<release::Entity>(&w, release_id, r.revision).await?;
         w.audit("CHANGE_REMOVED", "Release", release_id, Some(&link), None)
             .await?;
-        w.release_event(&after, "CHANGE_REMOVED", Some(r.status));
-        w.commit(&self.bus).await?;
-        Ok(after)
+        self.end_membership(w, &r, "CHANGE_REMOVED").await
     }
 
     /// Adds a service the release deploys into.
@@ -356,15 +364,12 @@ impl Governance {
         release_id: i64,
         service_id: i64,
     ) -> AppResult<release::Model> {
-        let mut w = self.begin_release(actor).await?;
+        let w = self.begin_release(actor).await?;
         let r = load::<release::Entity>(&w, release_id, "releaseId").await?;
         let s = load::<service::Entity>(&w, service_id, "serviceId").await?;
         still_open(&r, "services are added")?;
         Self::add_service(&w, &r, &s).await?;
-        let after = guard::<release::Entity>(&w, release_id, r.revision).await?;
-        w.release_event(&after, "SERVICE_ADDED", Some(r.status));
-        w.commit(&self.bus).await?;
-        Ok(after)
+        self.end_membership(w, &r, "SERVICE_ADDED").await
     }
 
     /// Removes a service from a release.
@@ -374,7 +379,7 @@ impl Governance {
         release_id: i64,
         service_id: i64,
     ) -> AppResult<release::Model> {
-        let mut w = self.begin_release(actor).await?;
+        let w = self.begin_release(actor).await?;
         let r = load::<release::Entity>(&w, release_id, "releaseId").await?;
         let s = load::<service::Entity>(&w, service_id, "serviceId").await?;
         still_open(&r, "services are removed")?;
@@ -388,12 +393,9 @@ impl Governance {
                 ))
             })?;
         link.clone().delete(w.tx()).await?;
-        let after = guard::<release::Entity>(&w, release_id, r.revision).await?;
         w.audit("SERVICE_REMOVED", "Release", release_id, Some(&link), None)
             .await?;
-        w.release_event(&after, "SERVICE_REMOVED", Some(r.status));
-        w.commit(&self.bus).await?;
-        Ok(after)
+        self.end_membership(w, &r, "SERVICE_REMOVED").await
     }
 
     /// Moves a release along its lifecycle, moving its changes as rule 6 says.
