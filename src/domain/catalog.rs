@@ -75,12 +75,8 @@ impl Governance {
             updated_at: Set(w.now),
             version: Set(1),
             ..Default::default()
-        }
-        .insert(w.tx())
-        .await?;
-        w.audit("CREATED", "Person", p.id, None, Some(&p)).await?;
-        w.commit(&self.bus).await?;
-        Ok(p)
+        };
+        self.created(w, p, "Person").await
     }
 
     /// Renames a person or replaces their skills (ADMIN).
@@ -136,12 +132,8 @@ impl Governance {
             updated_at: Set(w.now),
             version: Set(1),
             ..Default::default()
-        }
-        .insert(w.tx())
-        .await?;
-        w.audit("CREATED", "Partner", p.id, None, Some(&p)).await?;
-        w.commit(&self.bus).await?;
-        Ok(p)
+        };
+        self.created(w, p, "Partner").await
     }
 
     /// Adds a service (ADMIN).
@@ -174,12 +166,8 @@ impl Governance {
             updated_at: Set(w.now),
             version: Set(1),
             ..Default::default()
-        }
-        .insert(w.tx())
-        .await?;
-        w.audit("CREATED", "Service", s.id, None, Some(&s)).await?;
-        w.commit(&self.bus).await?;
-        Ok(s)
+        };
+        self.created(w, s, "Service").await
     }
 
     /// ADMIN, or the owner of the service.

@@ -99,6 +99,26 @@ impl Governance {
         &self.bus
     }
 
+    /// Ends a creation: inserts the row, audits it as CREATED, commits; returns the row.
+    async fn created<A>(
+        &self,
+        w: Work,
+        row: A,
+        entity_type: &str,
+    ) -> AppResult<<A::Entity as EntityTrait>::Model>
+    where
+        A: ActiveModelTrait + sea_orm::ActiveModelBehavior + Send,
+        <A::Entity as EntityTrait>::Model:
+            sea_orm::IntoActiveModel<A> + Serialize + crate::store::lookup::HasId,
+    {
+        use crate::store::lookup::HasId;
+        let created = row.insert(w.tx()).await?;
+        w.audit("CREATED", entity_type, created.id(), None, Some(&created))
+            .await?;
+        w.commit(&self.bus).await?;
+        Ok(created)
+    }
+
     /// Opens the transaction of one use case. On SQLite it is `BEGIN IMMEDIATE`: writers
     /// queue for the lock up front instead of failing when they upgrade from reading, so
     /// only true conflicts (stale versions) surface as CONFLICT.

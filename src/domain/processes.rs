@@ -52,12 +52,8 @@ impl Governance {
             updated_at: Set(w.now),
             version: Set(1),
             ..Default::default()
-        }
-        .insert(w.tx())
-        .await?;
-        w.audit("CREATED", "Process", p.id, None, Some(&p)).await?;
-        w.commit(&self.bus).await?;
-        Ok(p)
+        };
+        self.created(w, p, "Process").await
     }
 
     /// Adds a policy — a rule that governs the process (ADMIN or the process's OWNER).
@@ -212,12 +208,8 @@ impl Governance {
             updated_at: Set(w.now),
             version: Set(1),
             ..Default::default()
-        }
-        .insert(w.tx())
-        .await?;
-        w.audit("CREATED", "Project", p.id, None, Some(&p)).await?;
-        w.commit(&self.bus).await?;
-        Ok(p)
+        };
+        self.created(w, p, "Project").await
     }
 
     /// Updates a project (ADMIN or its manager).
@@ -340,12 +332,7 @@ impl Governance {
             updated_at: Set(w.now),
             version: Set(1),
             ..Default::default()
-        }
-        .insert(w.tx())
-        .await?;
-        w.audit("CREATED", "ChangeModel", m.id, None, Some(&m))
-            .await?;
-        w.commit(&self.bus).await?;
-        Ok(m)
+        };
+        self.created(w, m, "ChangeModel").await
     }
 }
