@@ -30,10 +30,10 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply pending migrations and exit.
     Migrate,
-    /// Load a data set.
+    /// Load a data set into an empty database.
     Seed {
         /// Which data set.
-        #[arg(value_enum)]
+        #[command(subcommand)]
         set: SeedSet,
     },
     /// Print the GraphQL schema (SDL).
@@ -97,10 +97,16 @@ impl From<ScopeArg> for entity::TokenScope {
 }
 
 /// Data sets `portfolio seed` can load.
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, Subcommand)]
 pub enum SeedSet {
     /// The demo portfolio: processes, services, offerings, a PMO project, changes, releases.
     Demo,
+    /// The deterministic synthetic portfolio for benchmarks (scale 1: 20,000 changes).
+    Synthetic {
+        /// Size multiplier: scale N has N × (500 people, 1,000 services, 20,000 changes, …).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+        scale: u32,
+    },
 }
 
 /// Settings of `portfolio serve`.

@@ -40,14 +40,25 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             db::migrate(&conn).await?;
             token(&conn, action).await
         }
-        Some(Command::Seed { set: SeedSet::Demo }) => {
+        Some(Command::Seed { set }) => {
             let (conn, _) = db::connect(&cli.database_url, None).await?;
             db::migrate(&conn).await?;
             if !seed::is_empty(&conn).await? {
-                return Err("the database is not empty; the demo portfolio loads only into an empty database".into());
+                return Err(
+                    "the database is not empty; data sets load only into an empty database".into(),
+                );
             }
-            let counts = seed::demo::load(&conn).await?;
-            println!("loaded the demo portfolio: {counts}");
+            let started = std::time::Instant::now();
+            let counts = match set {
+                SeedSet::Demo => seed::demo::load(&conn).await?.to_string(),
+                SeedSet::Synthetic { scale } => seed::synthetic::load(&conn, scale as usize)
+                    .await?
+                    .to_string(),
+            };
+            println!(
+                "loaded {counts} in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
             Ok(())
         }
     }

@@ -1,6 +1,7 @@
-//! Data sets: the demo portfolio (and, later, synthetic sets for benchmarks).
+//! Data sets: the demo portfolio, and the deterministic synthetic portfolio for benchmarks.
 
 pub mod demo;
+pub mod synthetic;
 
 use entity::{person, service};
 use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait};
