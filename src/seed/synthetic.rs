@@ -343,7 +343,8 @@ fn plan(g: &mut Gen) -> Plan {
         }));
     }
     let n_services = 1000 * s;
-    let mut retired = vec![false; n_services + 1];
+    // Indexed by service id (0 unused).
+    let mut retired = vec![false];
     for i in 1..=n_services {
         let roll = g.rng.u8(..100);
         let lifecycle = match roll {
@@ -351,7 +352,7 @@ fn plan(g: &mut Gen) -> Plan {
             80..=94 => ServiceLifecycle::Pipeline,
             _ => ServiceLifecycle::Retired,
         };
-        retired[i] = lifecycle == ServiceLifecycle::Retired;
+        retired.push(lifecycle == ServiceLifecycle::Retired);
         let criticality = *g.pick(&[
             Criticality::Low,
             Criticality::Medium,
@@ -627,9 +628,10 @@ fn plan_changes(g: &mut Gen, p: &mut Plan, retired: &[bool], n_projects: usize, 
             let candidate = g.rng.usize(1..=n_services) as i64;
             // Only closed or abandoned changes may touch a service retired since.
             let open = !matches!(status, S::Closed | S::Rejected | S::Cancelled);
-            if !(open && retired[candidate as usize]) && !services.contains(&candidate) {
-                services.push(candidate);
+            if services.contains(&candidate) || (open && retired[candidate as usize]) {
+                continue;
             }
+            services.push(candidate);
         }
         let noun = g.pick(&NOUNS);
         let change = change::Model {
