@@ -1,0 +1,473 @@
+//! The benchmark harness: the real server, as its own process, over the synthetic portfolio
+//! (scale 1), driven over HTTP by a concurrent load generator for a fixed time per row.
+//!
+//! ```sh
+//! cargo bench --bench workloads                                            # SQLite file
+//! cargo bench --bench workloads -- --database-url postgres://postgres@127.0.0.1:5432/test
+//! cargo bench --bench workloads -- --workloads W1 --concurrency 1,8 --seconds 5
+//! ```
+//!
+//! It creates a fresh database (a temporary SQLite file, or a new database on the given
+//! PostgreSQL server), loads `portfolio seed synthetic --scale 1` (timed), mints tokens with
+//! `portfolio token create`, starts `portfolio serve`, and prints one Markdown table:
+//! requests/s, p50/p99 latency, SQL statements per request (from `/metrics`, the token
+//! look-up included) and the server's peak RSS during the row (`VmHWM`, reset per row).
+//!
+//! - **W1 portal page**: first 50 offerings → services → each service's 5 most recent
+//!   changes → each change's releases (id, name, status).
+//! - **W2 change list**: 100 changes filtered by status and risk, ordered by planned start,
+//!   with requester, project and services.
+//! - **W3 deep page-through**: all changes in pages of 100 by cursor (a request is a page;
+//!   the end-to-end walk is timed on its own).
+//! - **W4 mutation mix**: the change lifecycle (create → submit → approve → schedule →
+//!   start → complete → close); a request is one mutation.
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const W1: &str = r#"query W1 {
+  serviceOfferings(first: 50) { nodes { id key name
+    services(first: 10) { nodes { id key name
+      changes(first: 5, orderBy: { field: CREATED_AT, direction: DESC }) { nodes { id number title status
+        releases { id name status } } } } } } }
+}"#;
+
+const W2: &str = r#"query W2 {
+  changes(first: 100,
+          filter: { status: [SCHEDULED, IMPLEMENTING, REVIEW, CLOSED], risk: [HIGH, VERY_HIGH] },
+          orderBy: { field: PLANNED_START, direction: ASC }) {
+    nodes { id number title status risk plannedStart plannedEnd
+      requestedBy { id name email }
+      project { id code name }
+      services(first: 5) { nodes { id key name } } }
+  }
+}"#;
+
+const W3: &str = r#"query W3($after: String) {
+  changes(first: 100, after: $after) { pageInfo { hasNextPage endCursor } nodes { id number status } }
+}"#;
+
+struct Options {
+    database_url: Option<String>,
+    workloads: Vec<String>,
+    concurrency: Vec<usize>,
+    seconds: u64,
+}
+
+fn options() -> Options {
+    let mut o = Options {
+        database_url: None,
+        workloads: ["W1", "W2", "W3", "W4"].map(String::from).to_vec(),
+        concurrency: vec![1, 8, 32],
+        seconds: 10,
+    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while i < args.len() {
+        let value = args.get(i + 1).cloned().unwrap_or_default();
+        match args[i].as_str() {
+            "--database-url" => o.database_url = Some(value),
+            "--workloads" => o.workloads = value.split(',').map(str::to_owned).collect(),
+            "--concurrency" => {
+                o.concurrency = value.split(',').filter_map(|c| c.parse().ok()).collect();
+            }
+            "--seconds" => o.seconds = value.parse().unwrap_or(10),
+            _ => {
+                i += 1;
+                continue;
+            }
+        }
+        i += 2;
+    }
+    o
+}
+
+/// The `portfolio` binary with `DATABASE_URL` set.
+fn portfolio(url: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_portfolio"));
+    c.env("DATABASE_URL", url).env("RUST_LOG", "warn");
+    c
+}
+
+fn run(mut c: Command) -> String {
+    let out = c.output().expect("portfolio runs");
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+fn token(url: &str, email: &str, scope: &str) -> String {
+    let mut c = portfolio(url);
+    c.args([
+        "token", "create", "--email", email, "--scope", scope, "--label", "bench",
+    ]);
+    run(c)
+}
+
+/// A fresh database URL, and what removes it afterwards.
+fn fresh(target: Option<&str>) -> (String, String, Box<dyn FnOnce()>) {
+    let name = format!("portfolio_bench_{}", std::process::id());
+    match target {
+        Some(base) => {
+            let cut = base.rfind('/').expect("a database URL has a path");
+            let admin = base.to_owned();
+            psql(&admin, &format!("CREATE DATABASE \"{name}\""));
+            let url = format!("{}/{name}", &base[..cut]);
+            let drop_name = name.clone();
+            (
+                url,
+                "PostgreSQL".into(),
+                Box::new(move || {
+                    psql(
+                        &admin,
+                        &format!("DROP DATABASE IF EXISTS \"{drop_name}\" WITH (FORCE)"),
+                    )
+                }),
+            )
+        }
+        None => {
+            let path = std::env::temp_dir().join(format!("{name}.db"));
+            let shown = path.display().to_string();
+            (
+                format!("sqlite://{shown}?mode=rwc"),
+                "SQLite (file, WAL)".into(),
+                Box::new(move || {
+                    for suffix in ["", "-wal", "-shm"] {
+                        let _ = std::fs::remove_file(format!("{shown}{suffix}"));
+                    }
+                }),
+            )
+        }
+    }
+}
+
+fn psql(url: &str, sql: &str) {
+    let status = Command::new("psql")
+        .args([url, "-qc", sql])
+        .stdout(Stdio::null())
+        .status()
+        .expect("psql runs");
+    assert!(status.success(), "psql {sql}");
+}
+
+struct Server {
+    child: Child,
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Server {
+    async fn start(url: &str) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        let mut c = portfolio(url);
+        c.args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::null());
+        let child = c.spawn().expect("server starts");
+        let server = Self {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            http: reqwest::Client::new(),
+        };
+        for _ in 0..200 {
+            if let Ok(r) = server
+                .http
+                .get(format!("{}/readyz", server.base))
+                .send()
+                .await
+                && r.status().is_success()
+            {
+                return server;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the server did not become ready");
+    }
+
+    async fn statements(&self) -> u64 {
+        let text = self
+            .http
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .unwrap_or_default();
+        text.lines()
+            .find_map(|l| l.strip_prefix("portfolio_sql_statements_total "))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Resets the peak-RSS mark of the server process.
+    fn reset_peak(&self) {
+        let _ = std::fs::write(format!("/proc/{}/clear_refs", self.child.id()), "5");
+    }
+
+    /// Peak resident set size since the last reset, in MB.
+    fn peak_mb(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// What one worker needs to send requests.
+struct Ctx {
+    http: reqwest::Client,
+    url: String,
+    reader: String,
+    requester: String,
+    manager: String,
+    service: String,
+}
+
+impl Ctx {
+    /// Sends a document; returns the raw body, or the reason it failed.
+    async fn send(&self, token: &str, query: &str, variables: Value) -> Result<Vec<u8>, String> {
+        let res = self
+            .http
+            .post(&self.url)
+            .bearer_auth(token)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let body = res.bytes().await.map_err(|e| e.to_string())?.to_vec();
+        // Errors come after `data`; a scan is cheaper than parsing 300 KB on the same cores.
+        if body.windows(9).any(|w| w == b"\"errors\":") {
+            return Err(String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned());
+        }
+        Ok(body)
+    }
+
+    async fn json(&self, token: &str, query: &str, variables: Value) -> Result<Value, String> {
+        let body = self.send(token, query, variables).await?;
+        serde_json::from_slice::<Value>(&body)
+            .map(|v| v["data"].clone())
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// One worker's state across its requests (W3's cursor, W4's change and step).
+#[derive(Default)]
+struct Cursor {
+    after: Option<String>,
+    change: Option<Value>,
+    step: usize,
+    serial: usize,
+}
+
+const LIFECYCLE: [&str; 6] = [
+    "mutation($id: ID!) { submitChange(id: $id) { version } }",
+    "mutation($id: ID!) { approveChange(id: $id) { version } }",
+    "mutation($id: ID!) { scheduleChange(id: $id, plannedStart: \"2027-03-01T20:00:00Z\", plannedEnd: \"2027-03-01T22:00:00Z\") { version } }",
+    "mutation($id: ID!) { startChange(id: $id) { version } }",
+    "mutation($id: ID!) { completeChange(id: $id, outcome: SUCCESSFUL) { version } }",
+    "mutation($id: ID!) { closeChange(id: $id) { status } }",
+];
+
+/// Sends the next request of `workload`.
+async fn request(ctx: &Ctx, workload: &str, cur: &mut Cursor) -> Result<(), String> {
+    match workload {
+        "W1" => ctx.send(&ctx.reader, W1, json!({})).await.map(drop),
+        "W2" => ctx.send(&ctx.reader, W2, json!({})).await.map(drop),
+        "W3" => {
+            let data = ctx
+                .json(&ctx.reader, W3, json!({ "after": cur.after }))
+                .await?;
+            let page = &data["changes"]["pageInfo"];
+            cur.after = if page["hasNextPage"] == true {
+                page["endCursor"].as_str().map(str::to_owned)
+            } else {
+                None
+            };
+            Ok(())
+        }
+        _ => {
+            match cur.change.clone() {
+                None => {
+                    cur.serial += 1;
+                    let q = "mutation($s: [ID!]!, $t: String!) { createChange(input: { title: $t, category: APPLICATION, type: NORMAL, risk: LOW, serviceIds: $s }) { id } }";
+                    let vars = json!({ "s": [ctx.service], "t": format!("Benchmark change {}", cur.serial) });
+                    let data = ctx.json(&ctx.requester, q, vars).await?;
+                    cur.change = Some(data["createChange"]["id"].clone());
+                    cur.step = 0;
+                }
+                Some(id) => {
+                    let token = if cur.step == 0 {
+                        &ctx.requester
+                    } else {
+                        &ctx.manager
+                    };
+                    let result = ctx
+                        .json(token, LIFECYCLE[cur.step], json!({ "id": id }))
+                        .await;
+                    cur.step += 1;
+                    if cur.step == LIFECYCLE.len() || result.is_err() {
+                        cur.change = None;
+                    }
+                    result?;
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+struct Row {
+    rps: f64,
+    p50: f64,
+    p99: f64,
+    statements: f64,
+    errors: usize,
+    peak_mb: f64,
+}
+
+async fn measure(server: &Server, ctx: &Arc<Ctx>, workload: &str, c: usize, secs: u64) -> Row {
+    server.reset_peak();
+    let before = server.statements().await;
+    let started = Instant::now();
+    let run_for = Duration::from_secs(secs);
+    let workers: Vec<_> = (0..c)
+        .map(|w| {
+            let ctx = ctx.clone();
+            let workload = workload.to_owned();
+            tokio::spawn(async move {
+                let mut cur = Cursor {
+                    serial: w * 1_000_000,
+                    ..Cursor::default()
+                };
+                let (mut lat, mut errors) = (Vec::new(), 0usize);
+                while started.elapsed() < run_for {
+                    let t = Instant::now();
+                    match request(&ctx, &workload, &mut cur).await {
+                        Ok(()) => lat.push(t.elapsed()),
+                        Err(e) => {
+                            errors += 1;
+                            if errors == 1 {
+                                eprintln!("{workload}: {e}");
+                            }
+                        }
+                    }
+                }
+                (lat, errors)
+            })
+        })
+        .collect();
+    let (mut lat, mut errors) = (Vec::new(), 0);
+    for w in workers {
+        let (l, e) = w.await.expect("worker");
+        lat.extend(l);
+        errors += e;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let statements = server.statements().await - before;
+    lat.sort();
+    let pct = |p: f64| {
+        lat.get(((lat.len() as f64 - 1.0) * p).round() as usize)
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
+    Row {
+        rps: lat.len() as f64 / secs,
+        p50: pct(0.50),
+        p99: pct(0.99),
+        statements: statements as f64 / (lat.len() + errors).max(1) as f64,
+        errors,
+        peak_mb: server.peak_mb(),
+    }
+}
+
+/// Walks every change once, in pages of 100; returns the pages and the time.
+async fn walk(ctx: &Ctx) -> (usize, Duration) {
+    let started = Instant::now();
+    let mut cur = Cursor::default();
+    let mut pages = 0;
+    loop {
+        request(ctx, "W3", &mut cur).await.expect("a page");
+        pages += 1;
+        if cur.after.is_none() {
+            return (pages, started.elapsed());
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let o = options();
+    let (url, engine, cleanup) = fresh(o.database_url.as_deref());
+    let t = Instant::now();
+    let mut seed = portfolio(&url);
+    seed.args(["seed", "synthetic", "--scale", "1"]);
+    let loaded = run(seed);
+    let load_secs = t.elapsed().as_secs_f64();
+    let reader = token(&url, "person400@synthetic.example", "read");
+    let requester = token(&url, "person100@synthetic.example", "write");
+    let manager = token(&url, "person2@synthetic.example", "write");
+    let server = Server::start(&url).await;
+    let http = reqwest::Client::new();
+    let url_graphql = format!("{}/graphql", server.base);
+    let probe = Ctx {
+        http: http.clone(),
+        url: url_graphql.clone(),
+        reader: reader.clone(),
+        requester: requester.clone(),
+        manager: manager.clone(),
+        service: String::new(),
+    };
+    let service = probe
+        .json(
+            &reader,
+            r#"{ service(key: "svc-00001") { id } }"#,
+            json!({}),
+        )
+        .await
+        .expect("service")["service"]["id"]
+        .clone()
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let w1 = probe.send(&reader, W1, json!({})).await.expect("W1");
+    let ctx = Arc::new(Ctx { service, ..probe });
+
+    println!("\n## {engine}: synthetic scale 1 — {loaded}, loaded in {load_secs:.1} s");
+    println!("W1 answer: {} KB", w1.len() / 1024);
+    if o.workloads.iter().any(|w| w == "W3") {
+        let (pages, took) = walk(&ctx).await;
+        println!(
+            "W3 end to end: {pages} pages of 100 in {:.2} s",
+            took.as_secs_f64()
+        );
+    }
+    println!(
+        "\n| workload | concurrency | requests/s | p50 ms | p99 ms | SQL statements/request | server peak RSS MB | errors |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    for workload in &o.workloads {
+        for c in &o.concurrency {
+            let r = measure(&server, &ctx, workload, *c, o.seconds).await;
+            println!(
+                "| {workload} | {c} | {:.1} | {:.1} | {:.1} | {:.1} | {:.0} | {} |",
+                r.rps, r.p50, r.p99, r.statements, r.peak_mb, r.errors
+            );
+        }
+    }
+    drop(server);
+    cleanup();
+}
