@@ -135,6 +135,11 @@ pub struct ServeArgs {
     /// Largest complexity (number of selected fields) a query may have.
     #[arg(long, env = "PORTFOLIO_MAX_COMPLEXITY", default_value_t = 5000)]
     pub max_complexity: usize,
+
+    /// Most GraphQL operations executed at once (others wait their turn). Bounds the
+    /// memory of large answers being built; default: the number of CPU cores.
+    #[arg(long, env = "PORTFOLIO_MAX_CONCURRENT_OPERATIONS")]
+    pub max_concurrent_operations: Option<usize>,
 }
 
 impl Default for ServeArgs {
@@ -146,6 +151,7 @@ impl Default for ServeArgs {
             db_max_connections: None,
             max_depth: 16,
             max_complexity: 5000,
+            max_concurrent_operations: None,
         }
     }
 }

@@ -5,7 +5,10 @@ use std::net::TcpListener;
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
+use std::sync::Arc;
+
 use sea_orm::DatabaseConnection;
+use tokio::sync::Semaphore;
 use tracing_actix_web::TracingLogger;
 
 use crate::config::{DEFAULT_DATABASE_URL, ServeArgs};
@@ -94,11 +97,14 @@ impl Application {
             complexity: args.max_complexity,
         };
         let governance = Governance::new(db.clone(), EventBus::default());
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let operations = args.max_concurrent_operations.unwrap_or(cores).max(1);
         let state = AppState {
             schema: graphql::build_schema(db.clone(), governance, limits),
             db: db.clone(),
             statements,
             anonymous_read,
+            operations: Arc::new(Semaphore::new(operations)),
         };
         let server = run(listener, state).map_err(|source| StartError::Bind {
             bind: args.bind.clone(),

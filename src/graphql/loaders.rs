@@ -26,8 +26,15 @@ pub type LoadError = Arc<AppError>;
 
 /// Creates the loader of one request.
 pub fn new_loader(db: DatabaseConnection) -> AppLoader {
+    // A portal page easily needs the releases of over a thousand changes; one statement
+    // for them all beats the default cap of 1,000 keys. Both engines take far more bound
+    // parameters than this.
     DataLoader::with_cache(Loaders { db }, tokio::spawn, HashMapCache::default())
+        .max_batch_size(MAX_BATCH)
 }
+
+/// Most keys one loader statement carries.
+pub const MAX_BATCH: usize = 10_000;
 
 /// Handle to the database for the loader implementations.
 pub struct Loaders {

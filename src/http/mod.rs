@@ -9,6 +9,8 @@ use actix_web::{HttpRequest, HttpResponse, guard, web};
 use async_graphql::parser::types::OperationType;
 use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse, GraphQLSubscription};
 use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
 
 use crate::auth;
 use crate::db::StatementCounter;
@@ -25,6 +27,9 @@ pub struct AppState {
     pub statements: StatementCounter,
     /// Whether requests without a token may read.
     pub anonymous_read: bool,
+    /// Permits to execute an operation: a server on two cores gains nothing from building
+    /// thirty answers at once, and each one in flight holds its whole response in memory.
+    pub operations: Arc<Semaphore>,
 }
 
 /// Registers every route.
@@ -80,6 +85,12 @@ async fn execute(
             ),
         );
     }
+    let Ok(_permit) = state.operations.acquire().await else {
+        return error_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal("the server is shutting down".into()),
+        );
+    };
     let request = request
         .data(new_loader(state.db.clone()))
         .data(viewer)

@@ -178,6 +178,8 @@ pub async fn load(db: &DatabaseConnection, scale: usize) -> AppResult<Counts> {
     insert(db, &bar, "audit events", plan.audit).await?;
     bar.finish_with_message("done");
     advance_sequences(db).await?;
+    // Fresh statistics, so the planner knows the tables' sizes from the first query on.
+    db.execute_unprepared("ANALYZE").await?;
     Ok(counts)
 }
 

@@ -225,6 +225,7 @@ impl<M> Default for PageRows<M> {
 
 const PARENT: &str = "__parent";
 const ROW_NUMBER: &str = "__rn";
+const ROW_ID: &str = "__id";
 
 fn key_alias(i: usize) -> String {
     format!("__k{i}")
@@ -278,7 +279,17 @@ where
     let page = listing.page();
     let keys = &ordering.keys;
     let (mut q, parent) = base_select(listing, parents);
-    q.column((Alias::new(L::TABLE), Asterisk));
+    let table = Alias::new(L::TABLE);
+    if parent.is_some() {
+        // Rank narrow rows (id and sort keys) and fetch whole rows only for the winners:
+        // the window then sorts a few bytes per candidate child, not every column.
+        q.expr_as(
+            Expr::col((table.clone(), Alias::new("id"))),
+            Alias::new(ROW_ID),
+        );
+    } else {
+        q.column((table.clone(), Asterisk));
+    }
     for (i, k) in keys.iter().enumerate() {
         q.expr_as(k.expr.clone(), Alias::new(key_alias(i)));
     }
@@ -322,10 +333,16 @@ where
                 window,
                 Alias::new(ROW_NUMBER),
             );
+            let ranked = Alias::new("page");
             let mut outer = Query::select();
             outer
-                .column(Asterisk)
-                .from_subquery(q, Alias::new("page"))
+                .column((table.clone(), Asterisk))
+                .column((ranked.clone(), Asterisk))
+                .from_subquery(q, ranked.clone())
+                .inner_join(
+                    table.clone(),
+                    Expr::col((table, Alias::new("id"))).equals((ranked, Alias::new(ROW_ID))),
+                )
                 .and_where(Expr::col(Alias::new(ROW_NUMBER)).lte(fetch as i64))
                 .order_by(Alias::new(PARENT), Order::Asc)
                 .order_by(Alias::new(ROW_NUMBER), Order::Asc);
