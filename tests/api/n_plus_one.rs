@@ -94,3 +94,54 @@ async fn available_transitions_cost_the_same_statements_for_twenty_changes_or_fo
     // changes of the releases, previous releases.
     assert!(spent[1] <= 10, "{spent:?}");
 }
+
+/// The benchmark's W1 (portal page) and W2 (change list), with their page sizes as variables.
+const W1: &str = r#"query W1($offerings: Int!, $services: Int!, $changes: Int!) {
+  serviceOfferings(first: $offerings) { nodes { id key name
+    services(first: $services) { nodes { id key name
+      changes(first: $changes, orderBy: { field: CREATED_AT, direction: DESC }) { nodes { id number title status
+        releases { id name status } } } } } } }
+}"#;
+const W2: &str = r#"query W2($n: Int!) {
+  changes(first: $n, filter: { status: [SCHEDULED, IMPLEMENTING, REVIEW, CLOSED, AUTHORIZED], risk: [MEDIUM, HIGH, VERY_HIGH] },
+          orderBy: { field: PLANNED_START, direction: ASC }) {
+    nodes { id number title status risk plannedStart plannedEnd
+      requestedBy { id name email } project { id code name } services(first: 5) { nodes { id key name } } }
+  }
+}"#;
+
+/// Statements a request costs, the token look-up included.
+async fn statements_of(app: &crate::helpers::TestApp, query: &str, vars: serde_json::Value) -> u64 {
+    let token = app.token("requester");
+    let before = app.statements().await;
+    app.ok_as(&token, query, vars).await;
+    app.statements().await - before
+}
+
+#[tokio::test]
+async fn the_portal_page_w1_costs_at_most_six_statements_at_any_page_size() {
+    let app = spawn_app().await;
+    let small = statements_of(
+        &app,
+        W1,
+        json!({ "offerings": 1, "services": 1, "changes": 1 }),
+    )
+    .await;
+    let large = statements_of(
+        &app,
+        W1,
+        json!({ "offerings": 50, "services": 10, "changes": 5 }),
+    )
+    .await;
+    assert_eq!(small, large, "statements must not grow with page sizes");
+    assert!(large <= 6, "W1 took {large} statements");
+}
+
+#[tokio::test]
+async fn the_change_list_w2_costs_at_most_six_statements_at_any_page_size() {
+    let app = spawn_app().await;
+    let small = statements_of(&app, W2, json!({ "n": 2 })).await;
+    let large = statements_of(&app, W2, json!({ "n": 100 })).await;
+    assert_eq!(small, large, "statements must not grow with page sizes");
+    assert!(large <= 6, "W2 took {large} statements");
+}
