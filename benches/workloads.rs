@@ -446,7 +446,9 @@ async fn main() {
     let w1 = probe.send(&reader, W1, json!({})).await.expect("W1");
     let ctx = Arc::new(Ctx { service, ..probe });
 
-    println!("\n## {engine}: synthetic scale 1 — {loaded}, loaded in {load_secs:.1} s");
+    println!(
+        "\n## {engine}: synthetic scale 1 — {loaded} (the seed command took {load_secs:.1} s)"
+    );
     println!("W1 answer: {} KB", w1.len() / 1024);
     if o.workloads.iter().any(|w| w == "W3") {
         let (pages, took) = walk(&ctx).await;

@@ -14,6 +14,7 @@ mod m20261126_000006_create_changes;
 mod m20261126_000007_create_releases;
 mod m20261126_000008_create_audit_events_and_tokens;
 mod m20261126_000009_make_audit_events_append_only;
+mod m20261126_000010_add_covering_indexes_for_nested_pages;
 
 /// Every migration of the portfolio schema, oldest first.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000007_create_releases::Migration),
             Box::new(m20261126_000008_create_audit_events_and_tokens::Migration),
             Box::new(m20261126_000009_make_audit_events_append_only::Migration),
+            Box::new(m20261126_000010_add_covering_indexes_for_nested_pages::Migration),
         ]
     }
 }
