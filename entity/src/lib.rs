@@ -6,6 +6,8 @@ pub mod enums;
 pub mod api_token;
 pub mod approval;
 pub mod audit_event;
+pub mod blackout_window;
+pub mod blackout_window_service;
 pub mod change;
 pub mod change_model;
 pub mod change_service;

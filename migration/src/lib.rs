@@ -15,6 +15,7 @@ mod m20261126_000007_create_releases;
 mod m20261126_000008_create_audit_events_and_tokens;
 mod m20261126_000009_make_audit_events_append_only;
 mod m20261126_000010_add_covering_indexes_for_nested_pages;
+mod m20261126_000011_create_blackout_windows;
 
 /// Every migration of the portfolio schema, oldest first.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000008_create_audit_events_and_tokens::Migration),
             Box::new(m20261126_000009_make_audit_events_append_only::Migration),
             Box::new(m20261126_000010_add_covering_indexes_for_nested_pages::Migration),
+            Box::new(m20261126_000011_create_blackout_windows::Migration),
         ]
     }
 }

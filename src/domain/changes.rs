@@ -490,20 +490,18 @@ impl Governance {
         expected: Option<i32>,
     ) -> AppResult<change::Model> {
         validate::window(Some(start), Some(end))?;
-        self.simple_move(
-            actor,
-            id,
-            expected,
-            ChangeAction::Schedule,
-            "SCHEDULED",
-            |_| change::ActiveModel {
-                status: Set(ChangeStatus::Scheduled),
-                planned_start: Set(Some(start)),
-                planned_end: Set(Some(end)),
-                ..Default::default()
-            },
-        )
-        .await
+        let (mut w, before, roles) = self.begin_change(actor, id, expected).await?;
+        Self::check(&w, actor, &roles, &before, ChangeAction::Schedule).await?;
+        super::blackouts::check_schedule(&w, &before, start, end).await?;
+        let changes = change::ActiveModel {
+            status: Set(ChangeStatus::Scheduled),
+            planned_start: Set(Some(start)),
+            planned_end: Set(Some(end)),
+            ..Default::default()
+        };
+        let after = record_move(&mut w, &before, changes, "SCHEDULED").await?;
+        w.commit(&self.bus).await?;
+        Ok(after)
     }
 
     /// Starts implementing a scheduled change (an emergency change also straight from

@@ -7,6 +7,7 @@
 //! commits, and only then publishes its domain events.
 
 pub mod access;
+mod blackouts;
 mod catalog;
 mod changes;
 pub mod events;
@@ -26,6 +27,7 @@ use sea_orm::{
 use serde::Serialize;
 
 pub use access::{Actor, ActorRoles};
+pub use blackouts::{BlackoutPatch, NewBlackout};
 pub use catalog::{NewService, OfferingPatch, ServicePatch};
 pub use changes::{ChangePatch, NewChange};
 pub use events::{DomainEvent, EventBus};
@@ -276,6 +278,7 @@ versioned! {
     change_model => "ChangeModel", Version;
     change => "Change", Version;
     release => "Release", Revision;
+    blackout_window => "BlackoutWindow", Version;
 }
 
 /// A stale `expectedVersion` is a CONFLICT that changes nothing.

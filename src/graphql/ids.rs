@@ -25,10 +25,11 @@ pub enum Kind {
     Approval,
     Release,
     AuditEvent,
+    BlackoutWindow,
 }
 
 impl Kind {
-    const ALL: [Kind; 14] = [
+    const ALL: [Kind; 15] = [
         Kind::Service,
         Kind::Partner,
         Kind::ServiceOffering,
@@ -43,6 +44,7 @@ impl Kind {
         Kind::Approval,
         Kind::Release,
         Kind::AuditEvent,
+        Kind::BlackoutWindow,
     ];
 
     /// The GraphQL type name, also the `entity_type` of audit events.
@@ -62,6 +64,7 @@ impl Kind {
             Kind::Approval => "Approval",
             Kind::Release => "Release",
             Kind::AuditEvent => "AuditEvent",
+            Kind::BlackoutWindow => "BlackoutWindow",
         }
     }
 

@@ -17,7 +17,7 @@ use crate::store::listing::{
     self, AuditScope, ChangeScope, OfferingScope, ProjectScope, ReleaseScope, Root, ServiceScope,
 };
 use crate::store::lookup::by_key;
-use crate::store::reporting;
+use crate::store::{blackouts, reporting};
 
 /// Most IDs `nodes` takes at once.
 const MAX_NODES: usize = 100;
@@ -432,6 +432,41 @@ impl Query {
             .transpose()?;
         let changes = reporting::schedule(db(ctx), from, to, services.as_deref()).await?;
         let conflicts = reporting::conflicts(db(ctx), from, to, services.as_deref()).await?;
-        Ok(ChangeSchedule { changes, conflicts })
+        let blackout_windows =
+            blackouts::overlapping(db(ctx), from, to, services.as_deref()).await?;
+        let blackout_changes = blackouts::violations(db(ctx), &changes, &blackout_windows).await?;
+        Ok(ChangeSchedule {
+            changes,
+            conflicts,
+            blackout_windows,
+            blackout_changes,
+        })
+    }
+
+    /// Blackout windows (change freezes) overlapping a period, by start; at most 500.
+    async fn blackout_windows(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Start of the period; the distant past when omitted.")] from: Option<
+            DateTime<Utc>,
+        >,
+        #[graphql(desc = "End of the period; the distant future when omitted.")] to: Option<
+            DateTime<Utc>,
+        >,
+        #[graphql(desc = "Only windows covering this service (including those covering all).")]
+        service_id: Option<ID>,
+    ) -> Result<Vec<BlackoutWindow>> {
+        let service = decode_opt(service_id.as_ref(), Kind::Service, "serviceId")?;
+        let from = from.unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let to = to.unwrap_or(DateTime::<Utc>::MAX_UTC);
+        if from > to {
+            return Err(AppError::bad_input("`from` must not be after `to`").into());
+        }
+        let services = service.map(|s| vec![s]);
+        let windows = blackouts::overlapping(db(ctx), from, to, services.as_deref()).await?;
+        Ok(windows
+            .into_iter()
+            .map(|w| BlackoutWindow(w.model))
+            .collect())
     }
 }

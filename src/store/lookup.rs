@@ -35,7 +35,8 @@ has_id!(
     change,
     approval,
     release,
-    audit_event
+    audit_event,
+    blackout_window
 );
 
 /// Rows of `E` by id, in one `WHERE id IN (…)`.

@@ -4,6 +4,7 @@
 //! which is what lets the GraphQL loaders keep the statement count of a request
 //! independent of the number of rows it returns.
 
+pub mod blackouts;
 pub mod listing;
 pub mod lookup;
 pub mod page;

@@ -5,6 +5,7 @@ mod helpers;
 mod ops;
 
 mod audit_and_auth;
+mod blackouts;
 mod change_rules;
 mod concurrency;
 mod errors;

@@ -2,6 +2,7 @@
 //! resolves through the request's loaders (`super::loaders`), never by a query of its own.
 
 mod audit;
+mod blackout;
 mod catalog;
 mod change;
 pub mod node;
@@ -11,6 +12,7 @@ mod reporting;
 mod transition;
 
 pub use audit::AuditEvent;
+pub use blackout::{BlackoutChange, BlackoutWindow};
 pub use catalog::{OfferingComponent, Partner, Service, ServiceOffering, ServicePartner};
 pub use change::{Approval, Change, ChangeModel, Project, StatusCount};
 pub use node::Node;

@@ -2,13 +2,13 @@
 
 use async_graphql::{Context, ID, Interface, Result};
 use entity::{
-    approval, audit_event, change, change_model, offering_component, partner, person, policy,
-    process, process_role_assignment, project, release, service, service_offering,
+    approval, audit_event, blackout_window, change, change_model, offering_component, partner,
+    person, policy, process, process_role_assignment, project, release, service, service_offering,
 };
 
 use super::{
-    Approval, AuditEvent, Change, ChangeModel, OfferingComponent, Partner, Person, Policy, Process,
-    ProcessRoleAssignment, Project, Release, Service, ServiceOffering,
+    Approval, AuditEvent, BlackoutWindow, Change, ChangeModel, OfferingComponent, Partner, Person,
+    Policy, Process, ProcessRoleAssignment, Project, Release, Service, ServiceOffering,
 };
 use crate::graphql::by_id;
 use crate::graphql::ids::{Kind, decode_any};
@@ -31,6 +31,7 @@ pub enum Node {
     Approval(Approval),
     Release(Release),
     AuditEvent(AuditEvent),
+    BlackoutWindow(BlackoutWindow),
 }
 
 /// Fetches one object by global ID; unknown rows are `None`.
@@ -79,6 +80,9 @@ pub async fn fetch(ctx: &Context<'_>, id: &str, field: &str) -> Result<Option<No
         Kind::AuditEvent => by_id::<audit_event::Entity>(ctx, row)
             .await?
             .map(|m| Node::AuditEvent(m.into())),
+        Kind::BlackoutWindow => by_id::<blackout_window::Entity>(ctx, row)
+            .await?
+            .map(|m| Node::BlackoutWindow(m.into())),
     })
 }
 

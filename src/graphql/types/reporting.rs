@@ -4,8 +4,9 @@ use async_graphql::{Context, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{change, service};
 
-use super::{Change, Service, StatusCount};
+use super::{BlackoutChange, BlackoutWindow, Change, Service, StatusCount};
 use crate::graphql::{many, required};
+use crate::store::blackouts;
 use crate::store::reporting::{self, MetricsData};
 
 /// Figures over a set of changes: volumes, outcomes and the maturity signals of Change
@@ -149,6 +150,9 @@ impl ChangeConflict {
 pub struct ChangeSchedule {
     pub changes: Vec<change::Model>,
     pub conflicts: Vec<reporting::Conflict>,
+    pub blackout_windows: Vec<blackouts::Window>,
+    /// (change id, window id) pairs.
+    pub blackout_changes: Vec<(i64, i64)>,
 }
 
 #[Object]
@@ -156,6 +160,29 @@ impl ChangeSchedule {
     /// Changes whose planned window overlaps the period (not rejected or cancelled), by planned start.
     async fn changes(&self) -> Vec<Change> {
         self.changes.iter().cloned().map(Change).collect()
+    }
+    /// Blackout windows overlapping the period (covering any of the requested services, when
+    /// given), by start.
+    async fn blackout_windows(&self) -> Vec<BlackoutWindow> {
+        self.blackout_windows
+            .iter()
+            .map(|w| BlackoutWindow(w.model.clone()))
+            .collect()
+    }
+    /// Changes of the schedule planned into a blackout window that covers one of their
+    /// services: emergency changes (which may) and changes scheduled before the window.
+    async fn blackout_changes(&self) -> Vec<BlackoutChange> {
+        self.blackout_changes
+            .iter()
+            .filter_map(|(c, w)| {
+                let change = self.changes.iter().find(|m| m.id == *c)?;
+                let window = self.blackout_windows.iter().find(|b| b.model.id == *w)?;
+                Some(BlackoutChange {
+                    change: Change(change.clone()),
+                    window: BlackoutWindow(window.model.clone()),
+                })
+            })
+            .collect()
     }
     /// Pairs of open changes touching the same service with overlapping windows.
     async fn conflicts(&self, ctx: &Context<'_>) -> Result<Vec<ChangeConflict>> {
