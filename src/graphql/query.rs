@@ -2,7 +2,7 @@
 //! object identification and reporting.
 
 use async_graphql::{Context, ID, Object, Result};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use entity::{change, change_model, person, process, project, service, service_offering};
 
 use super::connection::{self, Conn};
@@ -457,8 +457,13 @@ impl Query {
         service_id: Option<ID>,
     ) -> Result<Vec<BlackoutWindow>> {
         let service = decode_opt(service_id.as_ref(), Kind::Service, "serviceId")?;
-        let from = from.unwrap_or(DateTime::<Utc>::MIN_UTC);
-        let to = to.unwrap_or(DateTime::<Utc>::MAX_UTC);
+        // Open ends within the range both engines store (PostgreSQL's ends before chrono's).
+        let from = from.unwrap_or(DateTime::UNIX_EPOCH);
+        let to = to.unwrap_or_else(|| {
+            Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59)
+                .single()
+                .unwrap_or(DateTime::UNIX_EPOCH)
+        });
         if from > to {
             return Err(AppError::bad_input("`from` must not be after `to`").into());
         }
