@@ -8,14 +8,14 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use entity::{ChangeStatus, process, process_role_assignment, service_offering};
+use entity::{change, process, process_role_assignment, release, service_offering};
 use futures_util::future::try_join_all;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter};
 
 use crate::domain::ActorRoles;
 use crate::error::AppError;
 use crate::store::listing::{Filter, List};
-use crate::store::lookup::{self, Children, HasId};
+use crate::store::lookup::{self, Children, HasId, Tally, Upcoming};
 use crate::store::page::{self, ModelOf, PageRows};
 
 /// The request's loader; resolvers reach it through [`loader`].
@@ -321,31 +321,35 @@ impl Loader<ImpactedOfferings> for Loaders {
     }
 }
 
-/// How many changes of a project are in each status.
+/// A breakdown of one project's changes or releases.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ProjectChangeSummary(pub i64);
+pub struct ProjectTally(pub Tally, pub i64);
 
-impl Loader<ProjectChangeSummary> for Loaders {
-    type Value = Arc<Vec<(ChangeStatus, i64)>>;
+impl Loader<ProjectTally> for Loaders {
+    type Value = Arc<Vec<(String, i64)>>;
     type Error = LoadError;
 
     async fn load(
         &self,
-        keys: &[ProjectChangeSummary],
-    ) -> Result<HashMap<ProjectChangeSummary, Self::Value>, LoadError> {
-        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let mut found = lookup::change_status_counts(&self.db, &ids)
-            .await
-            .map_err(shared)?;
-        Ok(ids
-            .into_iter()
-            .map(|id| {
-                (
-                    ProjectChangeSummary(id),
+        keys: &[ProjectTally],
+    ) -> Result<HashMap<ProjectTally, Self::Value>, LoadError> {
+        let mut by_tally: HashMap<Tally, Vec<i64>> = HashMap::new();
+        for k in keys {
+            by_tally.entry(k.0).or_default().push(k.1);
+        }
+        let mut out = HashMap::new();
+        for (tally, ids) in by_tally {
+            let mut found = lookup::project_tallies(&self.db, tally, &ids)
+                .await
+                .map_err(shared)?;
+            for id in ids {
+                out.insert(
+                    ProjectTally(tally, id),
                     Arc::new(found.remove(&id).unwrap_or_default()),
-                )
-            })
-            .collect())
+                );
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -401,6 +405,75 @@ impl Loader<ActiveReleaseSize> for Loaders {
         Ok(ids
             .into_iter()
             .map(|id| (ActiveReleaseSize(id), sizes.get(&id).copied().unwrap_or(0)))
+            .collect())
+    }
+}
+
+// ------------------------------------------------------------------ what is coming for an offering
+
+/// Up to `1` open changes touching the services of offering `0`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct OpenChangesOf(pub i64, pub u64);
+
+/// Up to `1` releases not yet deployed delivering to the services of offering `0`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct UpcomingReleasesOf(pub i64, pub u64);
+
+/// Loads [`lookup::upcoming`] for keys `(offering, limit)`, one statement per limit.
+async fn upcoming<M: FromQueryResult + Send + Sync>(
+    db: &DatabaseConnection,
+    what: Upcoming,
+    keys: impl Iterator<Item = (i64, u64)>,
+) -> Result<HashMap<(i64, u64), Arc<Vec<M>>>, LoadError> {
+    let mut by_limit: HashMap<u64, Vec<i64>> = HashMap::new();
+    for (offering, limit) in keys {
+        by_limit.entry(limit).or_default().push(offering);
+    }
+    let mut out = HashMap::new();
+    for (limit, ids) in by_limit {
+        let mut found = lookup::upcoming::<M, _>(db, what, &ids, limit)
+            .await
+            .map_err(shared)?;
+        for id in ids {
+            out.insert((id, limit), Arc::new(found.remove(&id).unwrap_or_default()));
+        }
+    }
+    Ok(out)
+}
+
+impl Loader<OpenChangesOf> for Loaders {
+    type Value = Arc<Vec<change::Model>>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[OpenChangesOf],
+    ) -> Result<HashMap<OpenChangesOf, Self::Value>, LoadError> {
+        let found = upcoming(&self.db, Upcoming::Changes, keys.iter().map(|k| (k.0, k.1))).await?;
+        Ok(found
+            .into_iter()
+            .map(|((o, l), v)| (OpenChangesOf(o, l), v))
+            .collect())
+    }
+}
+
+impl Loader<UpcomingReleasesOf> for Loaders {
+    type Value = Arc<Vec<release::Model>>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[UpcomingReleasesOf],
+    ) -> Result<HashMap<UpcomingReleasesOf, Self::Value>, LoadError> {
+        let found = upcoming(
+            &self.db,
+            Upcoming::Releases,
+            keys.iter().map(|k| (k.0, k.1)),
+        )
+        .await?;
+        Ok(found
+            .into_iter()
+            .map(|((o, l), v)| (UpcomingReleasesOf(o, l), v))
             .collect())
     }
 }

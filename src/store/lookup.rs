@@ -5,9 +5,7 @@ use std::collections::HashMap;
 
 use entity::*;
 use sea_orm::sea_query::{Alias, Asterisk, Condition, Expr, ExprTrait, JoinType, Order, Query};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter};
 
 use super::page::Via;
 use crate::error::AppResult;
@@ -141,25 +139,53 @@ pub async fn impacted_offerings<C: ConnectionTrait>(
     group(db.query_all(&q).await?)
 }
 
-/// For each project, how many of its changes are in each status.
-pub async fn change_status_counts<C: ConnectionTrait>(
+/// A breakdown of a project's changes or releases.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Tally {
+    /// Changes by status.
+    ChangeStatus,
+    /// Changes by risk.
+    ChangeRisk,
+    /// Releases by status.
+    ReleaseStatus,
+}
+
+impl Tally {
+    fn table_and_column(self) -> (&'static str, &'static str) {
+        match self {
+            Self::ChangeStatus => ("change", "status"),
+            Self::ChangeRisk => ("change", "risk"),
+            Self::ReleaseStatus => ("release", "status"),
+        }
+    }
+}
+
+/// For each project, how many of its changes (or releases) have each value of the tally's
+/// column, in one `GROUP BY`.
+pub async fn project_tallies<C: ConnectionTrait>(
     db: &C,
+    tally: Tally,
     projects: &[i64],
-) -> AppResult<HashMap<i64, Vec<(ChangeStatus, i64)>>> {
-    let rows: Vec<(i64, ChangeStatus, i64)> = change::Entity::find()
-        .select_only()
-        .column(change::Column::ProjectId)
-        .column(change::Column::Status)
-        .column_as(Expr::cust("COUNT(*)"), "n")
-        .filter(change::Column::ProjectId.is_in(projects.iter().copied()))
-        .group_by(change::Column::ProjectId)
-        .group_by(change::Column::Status)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let mut out: HashMap<i64, Vec<(ChangeStatus, i64)>> = HashMap::new();
-    for (p, s, n) in rows {
-        out.entry(p).or_default().push((s, n));
+) -> AppResult<HashMap<i64, Vec<(String, i64)>>> {
+    let (table, column) = tally.table_and_column();
+    let (t, c, p) = (
+        Alias::new(table),
+        Alias::new(column),
+        Alias::new("project_id"),
+    );
+    let mut q = Query::select();
+    q.expr_as(Expr::col((t.clone(), p.clone())), Alias::new("project_id"))
+        .expr_as(Expr::col((t.clone(), c.clone())), Alias::new("value"))
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+        .from(t.clone())
+        .and_where(Expr::col((t.clone(), p.clone())).is_in(projects.iter().copied()))
+        .group_by_col((t.clone(), p))
+        .group_by_col((t, c));
+    let mut out: HashMap<i64, Vec<(String, i64)>> = HashMap::new();
+    for row in db.query_all(&q).await? {
+        out.entry(row.try_get("", "project_id")?)
+            .or_default()
+            .push((row.try_get("", "value")?, row.try_get("", "n")?));
     }
     Ok(out)
 }
@@ -209,4 +235,123 @@ pub async fn active_release_sizes<C: ConnectionTrait>(
         out.insert(row.try_get("", "change_id")?, row.try_get("", "n")?);
     }
     Ok(out)
+}
+
+/// What an offering's consumers are about to see change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Upcoming {
+    /// Open changes (not CLOSED, REJECTED or CANCELLED) touching its services, by planned start.
+    Changes,
+    /// Releases not yet deployed (PLANNED..READY) delivering to its services, by planned date.
+    Releases,
+}
+
+impl Upcoming {
+    /// (table, link table, link's column for the row, row's date column, statuses kept)
+    fn shape(
+        self,
+    ) -> (
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        Vec<&'static str>,
+    ) {
+        match self {
+            Self::Changes => (
+                "change",
+                "change_service",
+                "change_id",
+                "planned_start",
+                [
+                    ChangeStatus::Draft,
+                    ChangeStatus::Submitted,
+                    ChangeStatus::Authorized,
+                    ChangeStatus::Scheduled,
+                    ChangeStatus::Implementing,
+                    ChangeStatus::Review,
+                ]
+                .map(ChangeStatus::as_str)
+                .to_vec(),
+            ),
+            Self::Releases => (
+                "release",
+                "release_service",
+                "release_id",
+                "planned_date",
+                [
+                    ReleaseStatus::Planned,
+                    ReleaseStatus::Building,
+                    ReleaseStatus::Testing,
+                    ReleaseStatus::Ready,
+                ]
+                .map(ReleaseStatus::as_str)
+                .to_vec(),
+            ),
+        }
+    }
+}
+
+/// For each offering, up to `limit` rows of `what` touching any of its services, soonest
+/// first (undated last), each row once: one statement for all offerings, cut per offering
+/// by a window function over narrow rows.
+pub async fn upcoming<M: FromQueryResult, C: ConnectionTrait>(
+    db: &C,
+    what: Upcoming,
+    offerings: &[i64],
+    limit: u64,
+) -> AppResult<HashMap<i64, Vec<M>>> {
+    let (table, link, link_col, date, statuses) = what.shape();
+    let (t, l, os) = (
+        Alias::new(table),
+        Alias::new(link),
+        Alias::new("offering_service"),
+    );
+    let col = |a: &Alias, c: &str| Expr::col((a.clone(), Alias::new(c)));
+    let mut candidates = Query::select();
+    candidates
+        .expr_as(col(&os, "offering_id"), Alias::new("__parent"))
+        .expr_as(col(&t, "id"), Alias::new("__id"))
+        .expr_as(col(&t, date), Alias::new("__date"))
+        .from(t.clone())
+        .inner_join(
+            l.clone(),
+            col(&l, link_col).equals((t.clone(), Alias::new("id"))),
+        )
+        .inner_join(
+            os.clone(),
+            col(&os, "service_id").equals((l.clone(), Alias::new("service_id"))),
+        )
+        .and_where(col(&os, "offering_id").is_in(offerings.iter().copied()))
+        .and_where(col(&t, "status").is_in(statuses))
+        .group_by_col((os.clone(), Alias::new("offering_id")))
+        .group_by_col((t.clone(), Alias::new("id")))
+        .group_by_col((t.clone(), Alias::new(date)));
+    let mut window = sea_orm::sea_query::WindowStatement::partition_by(Alias::new("__parent"));
+    window
+        .order_by_expr(Expr::col(Alias::new("__date")).is_null(), Order::Asc)
+        .order_by(Alias::new("__date"), Order::Asc)
+        .order_by(Alias::new("__id"), Order::Asc);
+    let mut ranked = Query::select();
+    ranked
+        .columns([Alias::new("__parent"), Alias::new("__id")])
+        .expr_window_as(
+            sea_orm::sea_query::Func::cust(Alias::new("ROW_NUMBER")),
+            window,
+            Alias::new("__rn"),
+        )
+        .from_subquery(candidates, Alias::new("candidates"));
+    let r = Alias::new("ranked");
+    let mut q = Query::select();
+    q.column((t.clone(), Asterisk))
+        .expr_as(col(&r, "__parent"), Alias::new("__parent"))
+        .from_subquery(ranked, r.clone())
+        .inner_join(
+            t.clone(),
+            col(&t, "id").equals((r.clone(), Alias::new("__id"))),
+        )
+        .and_where(col(&r, "__rn").lte(limit as i64))
+        .order_by((r.clone(), Alias::new("__parent")), Order::Asc)
+        .order_by((r, Alias::new("__rn")), Order::Asc);
+    group(db.query_all(&q).await?)
 }

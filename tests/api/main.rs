@@ -16,6 +16,7 @@ mod reference_data;
 mod relationships;
 mod release_rules;
 mod reporting;
+mod rollups;
 mod scenario;
 mod schema;
 mod subscriptions;

@@ -5,11 +5,13 @@ use chrono::{DateTime, Utc};
 use entity::{offering_component, partner, person, service, service_offering, service_partner};
 
 use super::{Change, Person, Release, wrapper};
+use crate::error::AppError;
 use crate::graphql::connection::{self, Conn};
 use crate::graphql::enums::*;
 use crate::graphql::ids::{Kind, encode};
 use crate::graphql::inputs::{ChangeFilter, ChangeOrder, ReleaseFilter};
-use crate::graphql::{by_opt_id, children, required};
+use crate::graphql::loaders::{OpenChangesOf, UpcomingReleasesOf};
+use crate::graphql::{by_opt_id, children, loader, required};
 use crate::store::listing::{self, ChangeScope, OfferingScope, ReleaseScope};
 use crate::store::lookup::Children;
 use crate::store::page::Via;
@@ -268,6 +270,36 @@ impl ServiceOffering {
         )?;
         connection::load(ctx, Some(self.0.id), list).await
     }
+    /// Open changes (DRAFT..REVIEW) touching any of its services, soonest planned first
+    /// (unplanned last): what is about to change for its consumer group.
+    async fn open_changes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "At most this many (default 20, max 100).", default = 20)] first: i32,
+    ) -> Result<Vec<Change>> {
+        let limit = upcoming_limit(first)?;
+        let rows = loader(ctx)
+            .load_one(OpenChangesOf(self.0.id, limit))
+            .await
+            .map_err(AppError::from)?
+            .unwrap_or_default();
+        Ok(rows.iter().cloned().map(Change).collect())
+    }
+    /// Releases not yet deployed (PLANNED..READY) delivering to any of its services,
+    /// soonest planned first.
+    async fn upcoming_releases(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "At most this many (default 20, max 100).", default = 20)] first: i32,
+    ) -> Result<Vec<Release>> {
+        let limit = upcoming_limit(first)?;
+        let rows = loader(ctx)
+            .load_one(UpcomingReleasesOf(self.0.id, limit))
+            .await
+            .map_err(AppError::from)?
+            .unwrap_or_default();
+        Ok(rows.iter().cloned().map(Release).collect())
+    }
     /// What the consumer gets, optionally only of one kind.
     async fn components(
         &self,
@@ -328,5 +360,16 @@ impl OfferingComponent {
                 .await?
                 .into(),
         )
+    }
+}
+
+/// A list length between 1 and 100.
+fn upcoming_limit(first: i32) -> Result<u64> {
+    match first {
+        1..=100 => Ok(first as u64),
+        n if n > 100 => {
+            Err(AppError::LimitExceeded(format!("`first` is {n}; at most 100 are allowed")).into())
+        }
+        n => Err(AppError::bad_input(format!("`first` must be positive, not {n}")).into()),
     }
 }

@@ -11,16 +11,23 @@ use crate::graphql::connection::{self, Conn};
 use crate::graphql::enums::*;
 use crate::graphql::ids::{Kind, encode};
 use crate::graphql::inputs::{ChangeFilter, ChangeOrder, ReleaseFilter};
-use crate::graphql::loaders::{ActiveReleaseSize, ImpactedOfferings, ProjectChangeSummary};
+use crate::graphql::loaders::{ActiveReleaseSize, ImpactedOfferings, ProjectTally};
 use crate::graphql::viewer::{self, Viewer};
 use crate::graphql::{by_opt_id, children, loader, required};
 use crate::store::listing::{self, AuditScope, ChangeScope, ReleaseScope, ServiceScope};
 use crate::store::lookup::Children;
+use crate::store::lookup::Tally;
 use crate::store::page::Via;
+use sea_orm::Iterable;
 
 const APPROVALS_OF_CHANGE: Children = Children {
     table: "approval",
     via: Via::Column("change_id"),
+    order_by: "id",
+};
+const RELEASES_OF_PROJECT: Children = Children {
+    table: "release",
+    via: Via::Column("project_id"),
     order_by: "id",
 };
 const RELEASES_OF_CHANGE: Children = Children {
@@ -477,22 +484,38 @@ impl Project {
     }
     /// How many of its changes are in each ChangeStatus (states with none are left out).
     async fn change_summary(&self, ctx: &Context<'_>) -> Result<Vec<StatusCount>> {
-        let counts = loader(ctx)
-            .load_one(ProjectChangeSummary(self.0.id))
-            .await
-            .map_err(AppError::from)?;
-        let mut out: Vec<StatusCount> = counts
-            .map(|c| {
-                c.iter()
-                    .map(|(s, n)| StatusCount {
-                        status: s.as_str().to_owned(),
-                        count: *n as i32,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        out.sort_by_key(|s| status_rank(&s.status));
-        Ok(out)
+        tally(
+            ctx,
+            Tally::ChangeStatus,
+            self.0.id,
+            entity::ChangeStatus::iter(),
+        )
+        .await
+    }
+    /// How many of its releases are in each ReleaseStatus, in lifecycle order.
+    async fn release_summary(&self, ctx: &Context<'_>) -> Result<Vec<StatusCount>> {
+        tally(
+            ctx,
+            Tally::ReleaseStatus,
+            self.0.id,
+            entity::ReleaseStatus::iter(),
+        )
+        .await
+    }
+    /// How many of its changes are at each RiskLevel, by severity (LOW first).
+    async fn risk_profile(&self, ctx: &Context<'_>) -> Result<Vec<StatusCount>> {
+        tally(ctx, Tally::ChangeRisk, self.0.id, entity::RiskLevel::iter()).await
+    }
+    /// Its next release: the not yet deployed one (PLANNED..READY) planned soonest; null
+    /// when none is coming.
+    async fn next_release(&self, ctx: &Context<'_>) -> Result<Option<Release>> {
+        let rows = children::<release::Entity>(ctx, RELEASES_OF_PROJECT, self.0.id).await?;
+        Ok(rows
+            .iter()
+            .filter(|r| rules::release_open(r.status))
+            .min_by_key(|r| (r.planned_date.is_none(), r.planned_date, r.id))
+            .cloned()
+            .map(Release))
     }
     /// When the project was recorded.
     async fn created_at(&self) -> DateTime<Utc> {
@@ -509,9 +532,28 @@ impl Project {
 }
 
 /// Position of a change status in the lifecycle, so summaries read in lifecycle order.
-fn status_rank(status: &str) -> usize {
-    use sea_orm::Iterable;
-    entity::ChangeStatus::iter()
-        .position(|s| s.as_str() == status)
-        .unwrap_or(usize::MAX)
+/// A project's tally as status counts, every value of `order` that occurs, in that order.
+async fn tally<T: sea_orm::ActiveEnum<Value = String>>(
+    ctx: &Context<'_>,
+    tally: Tally,
+    project: i64,
+    order: impl Iterator<Item = T>,
+) -> Result<Vec<StatusCount>> {
+    let counts = loader(ctx)
+        .load_one(ProjectTally(tally, project))
+        .await
+        .map_err(AppError::from)?
+        .unwrap_or_default();
+    Ok(order
+        .filter_map(|v| {
+            let value = v.to_value();
+            counts
+                .iter()
+                .find(|(k, _)| *k == value)
+                .map(|(k, n)| StatusCount {
+                    status: k.clone(),
+                    count: *n as i32,
+                })
+        })
+        .collect())
 }
