@@ -38,6 +38,10 @@ pub struct MetricsGroup {
 pub struct MetricsData {
     pub groups: Vec<MetricsGroup>,
     pub mean_lead_time_hours: Option<f64>,
+    /// Median lead time (nearest rank).
+    pub lead_time_p50_hours: Option<f64>,
+    /// 90th percentile lead time (nearest rank).
+    pub lead_time_p90_hours: Option<f64>,
 }
 
 fn scope_sql(scope: &MetricsScope, values: &mut Vec<sea_orm::Value>, backend: DbBackend) -> String {
@@ -71,7 +75,8 @@ fn scope_sql(scope: &MetricsScope, values: &mut Vec<sea_orm::Value>, backend: Db
     clauses.join(" AND ")
 }
 
-/// Aggregates the changes in scope with two statements: one GROUP BY, one AVG.
+/// Aggregates the changes in scope with two statements: one GROUP BY, and one window over
+/// the lead times for their mean and percentiles.
 pub async fn change_metrics<C: ConnectionTrait>(
     db: &C,
     scope: &MetricsScope,
@@ -106,20 +111,36 @@ pub async fn change_metrics<C: ConnectionTrait>(
         DbBackend::Postgres => "EXTRACT(EPOCH FROM (c.closed_at - c.submitted_at)) / 3600.0",
         _ => "(julianday(c.closed_at) - julianday(c.submitted_at)) * 24.0",
     };
+    // Mean and nearest-rank percentiles (rank ⌈p·n⌉, in integer arithmetic so both engines
+    // agree) of the lead times, in one statement over one narrow column.
     let lead = format!(
-        "SELECT CAST(AVG({hours}) AS DOUBLE PRECISION) AS h FROM change c \
-         WHERE {filter} AND c.closed_at IS NOT NULL AND c.submitted_at IS NOT NULL"
+        "SELECT rn, n, CAST(h AS DOUBLE PRECISION) AS h, CAST(mean AS DOUBLE PRECISION) AS mean FROM ( \
+           SELECT {hours} AS h, ROW_NUMBER() OVER (ORDER BY {hours}) AS rn, \
+                  COUNT(*) OVER () AS n, AVG({hours}) OVER () AS mean \
+           FROM change c \
+           WHERE {filter} AND c.closed_at IS NOT NULL AND c.submitted_at IS NOT NULL \
+         ) AS t WHERE rn = (n + 1) / 2 OR rn = (9 * n + 9) / 10"
     );
-    let row = db
-        .query_one_raw(Statement::from_sql_and_values(backend, lead, values))
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(backend, lead, values))
         .await?;
-    let mean_lead_time_hours = match row {
-        Some(r) => r.try_get::<Option<f64>>("", "h")?,
-        None => None,
-    };
+    let (mut mean_lead_time_hours, mut p50, mut p90) = (None, None, None);
+    for r in rows {
+        let (rn, n): (i64, i64) = (r.try_get("", "rn")?, r.try_get("", "n")?);
+        let h: Option<f64> = r.try_get("", "h")?;
+        mean_lead_time_hours = r.try_get("", "mean")?;
+        if rn == (n + 1) / 2 {
+            p50 = h;
+        }
+        if rn == (9 * n + 9) / 10 {
+            p90 = h;
+        }
+    }
     Ok(MetricsData {
         groups,
         mean_lead_time_hours,
+        lead_time_p50_hours: p50,
+        lead_time_p90_hours: p90,
     })
 }
 

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::helpers::spawn_app;
 
 async fn all_changes(app: &crate::helpers::TestApp) -> Vec<Value> {
-    let q = "{ changes(first: 100) { nodes { id type status outcome submittedAt closedAt plannedStart plannedEnd services { nodes { id } } } } }";
+    let q = "{ changes(first: 100) { nodes { id type status outcome createdAt submittedAt closedAt plannedStart plannedEnd services { nodes { id } } } } }";
     app.data(q, json!({})).await["changes"]["nodes"]
         .as_array()
         .cloned()
@@ -20,7 +20,7 @@ async fn change_metrics_agree_with_counts_made_from_the_list() {
     let app = spawn_app().await;
     let changes = all_changes(&app).await;
     let m = app
-        .data("{ changeMetrics { total byType { status count } byStatus { status count } successRate standardChangeRatio emergencyChangeRatio meanLeadTimeHours } }", json!({}))
+        .data("{ changeMetrics { total byType { status count } byStatus { status count } successRate standardChangeRatio emergencyChangeRatio meanLeadTimeHours leadTimeP50Hours leadTimeP90Hours } }", json!({}))
         .await["changeMetrics"]
         .clone();
     assert_eq!(m["total"].as_u64(), Some(changes.len() as u64));
@@ -67,17 +67,30 @@ async fn change_metrics_agree_with_counts_made_from_the_list() {
         "{} vs {mean}",
         m["meanLeadTimeHours"]
     );
+    // Nearest rank: the ⌈p·n⌉-th shortest lead time.
+    let mut sorted = hours.clone();
+    sorted.sort_by(f64::total_cmp);
+    let rank = |p: f64| sorted[((p * sorted.len() as f64).ceil() as usize).max(1) - 1];
+    for (field, p) in [("leadTimeP50Hours", 0.5), ("leadTimeP90Hours", 0.9)] {
+        let got = m[field].as_f64().unwrap_or(-1.0);
+        assert!(
+            (got - rank(p)).abs() < 1e-6,
+            "{field}: {got} vs {}",
+            rank(p)
+        );
+    }
 }
 
 #[tokio::test]
 async fn change_metrics_over_an_empty_range_are_zero_and_null() {
     let app = spawn_app().await;
     let m = app
-        .data(r#"{ changeMetrics(from: "2030-01-01T00:00:00Z", to: "2030-02-01T00:00:00Z") { total byType { count } successRate meanLeadTimeHours } }"#, json!({}))
+        .data(r#"{ changeMetrics(from: "2030-01-01T00:00:00Z", to: "2030-02-01T00:00:00Z") { total byType { count } successRate meanLeadTimeHours leadTimeP50Hours leadTimeP90Hours } }"#, json!({}))
         .await["changeMetrics"]
         .clone();
     assert_eq!(m["total"], 0);
     assert!(m["successRate"].is_null() && m["meanLeadTimeHours"].is_null());
+    assert!(m["leadTimeP50Hours"].is_null() && m["leadTimeP90Hours"].is_null());
 }
 
 #[tokio::test]
@@ -142,4 +155,46 @@ async fn the_schedule_lists_overlapping_changes_and_exactly_the_conflicts() {
         assert!(c["overlapStart"].as_str() < c["overlapEnd"].as_str());
     }
     assert!(!s["changes"].as_array().is_none_or(Vec::is_empty));
+}
+
+#[tokio::test]
+async fn change_metrics_over_a_single_closed_change_are_that_change() {
+    let app = spawn_app().await;
+    let changes = all_changes(&app).await;
+    let created: Vec<&str> = changes
+        .iter()
+        .filter_map(|c| c["createdAt"].as_str())
+        .collect();
+    let closed = changes
+        .iter()
+        .find(|c| {
+            !c["closedAt"].is_null()
+                && created
+                    .iter()
+                    .filter(|t| **t == c["createdAt"].as_str().unwrap_or(""))
+                    .count()
+                    == 1
+        })
+        .expect("a closed change created at a moment of its own");
+    let at = closed["createdAt"].clone();
+    let m = app
+        .data(
+            "query($at: DateTime!) { changeMetrics(from: $at, to: $at) { total meanLeadTimeHours leadTimeP50Hours leadTimeP90Hours } }",
+            json!({ "at": at }),
+        )
+        .await["changeMetrics"]
+        .clone();
+    let s = chrono::DateTime::parse_from_rfc3339(closed["submittedAt"].as_str().unwrap_or("")).ok();
+    let e = chrono::DateTime::parse_from_rfc3339(closed["closedAt"].as_str().unwrap_or("")).ok();
+    let hours = s
+        .zip(e)
+        .map(|(s, e)| (e - s).num_seconds() as f64 / 3600.0)
+        .unwrap_or(-1.0);
+    assert_eq!(m["total"], 1);
+    for field in ["meanLeadTimeHours", "leadTimeP50Hours", "leadTimeP90Hours"] {
+        assert!(
+            (m[field].as_f64().unwrap_or(-2.0) - hours).abs() < 1e-6,
+            "{field}: {m}"
+        );
+    }
 }

@@ -90,6 +90,16 @@ impl ChangeMetrics {
     async fn mean_lead_time_hours(&self) -> Option<f64> {
         self.0.mean_lead_time_hours
     }
+    /// Median lead time in hours (submitted → closed, over closed changes; nearest rank:
+    /// the ⌈n/2⌉-th shortest); null when none is closed.
+    async fn lead_time_p50_hours(&self) -> Option<f64> {
+        self.0.lead_time_p50_hours
+    }
+    /// 90th percentile lead time in hours (nearest rank: the ⌈0.9·n⌉-th shortest); null when
+    /// none is closed.
+    async fn lead_time_p90_hours(&self) -> Option<f64> {
+        self.0.lead_time_p90_hours
+    }
 }
 
 impl ChangeMetrics {
