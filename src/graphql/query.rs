@@ -404,9 +404,8 @@ impl Query {
             service_id: decode_opt(service_id.as_ref(), Kind::Service, "serviceId")?,
             project_id: decode_opt(project_id.as_ref(), Kind::Project, "projectId")?,
         };
-        Ok(ChangeMetrics(
-            reporting::change_metrics(db(ctx), &scope).await?,
-        ))
+        let data = reporting::change_metrics(db(ctx), &scope).await?;
+        Ok(ChangeMetrics(data, scope))
     }
 
     /// The forward schedule of change: changes planned in [from, to] (optionally touching

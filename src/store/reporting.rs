@@ -75,19 +75,91 @@ fn scope_sql(scope: &MetricsScope, values: &mut Vec<sea_orm::Value>, backend: Db
     clauses.join(" AND ")
 }
 
+/// The length of a trend's periods.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Interval {
+    /// ISO weeks, starting on Monday 00:00 UTC.
+    Week,
+    /// Calendar months, starting on the 1st 00:00 UTC.
+    Month,
+}
+
+impl Interval {
+    /// The SQL expression of the start of the period of `c.created_at`, as RFC 3339 text.
+    fn period_sql(self, backend: DbBackend) -> &'static str {
+        match (backend, self) {
+            (DbBackend::Postgres, Self::Week) => {
+                "to_char(date_trunc('week', c.created_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+            }
+            (DbBackend::Postgres, Self::Month) => {
+                "to_char(date_trunc('month', c.created_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+            }
+            (_, Self::Week) => {
+                "strftime('%Y-%m-%dT00:00:00Z', c.created_at, 'weekday 0', '-6 days')"
+            }
+            (_, Self::Month) => "strftime('%Y-%m-01T00:00:00Z', c.created_at)",
+        }
+    }
+
+    /// The end (exclusive) of the period starting at `start`.
+    pub fn end_of(self, start: DateTime<Utc>) -> DateTime<Utc> {
+        match self {
+            Self::Week => start + chrono::Duration::days(7),
+            Self::Month => start
+                .checked_add_months(chrono::Months::new(1))
+                .unwrap_or(start),
+        }
+    }
+}
+
 /// Aggregates the changes in scope with two statements: one GROUP BY, and one window over
 /// the lead times for their mean and percentiles.
 pub async fn change_metrics<C: ConnectionTrait>(
     db: &C,
     scope: &MetricsScope,
 ) -> AppResult<MetricsData> {
+    Ok(metrics(db, scope, None)
+        .await?
+        .into_values()
+        .next()
+        .unwrap_or_default())
+}
+
+/// The same figures per period of `interval` (by creation time), oldest first; periods
+/// without changes are absent. Two statements, whatever the number of periods.
+pub async fn change_trend<C: ConnectionTrait>(
+    db: &C,
+    scope: &MetricsScope,
+    interval: Interval,
+) -> AppResult<Vec<(DateTime<Utc>, MetricsData)>> {
+    let mut out = Vec::new();
+    for (period, data) in metrics(db, scope, Some(interval)).await? {
+        let start = DateTime::parse_from_rfc3339(&period)
+            .map_err(|e| crate::error::AppError::Internal(format!("period {period:?}: {e}")))?;
+        out.push((start.with_timezone(&Utc), data));
+    }
+    Ok(out)
+}
+
+/// Metrics per period (one entry keyed "" without an interval).
+async fn metrics<C: ConnectionTrait>(
+    db: &C,
+    scope: &MetricsScope,
+    interval: Option<Interval>,
+) -> AppResult<std::collections::BTreeMap<String, MetricsData>> {
     let backend = db.get_database_backend();
+    let period = interval.map_or("''", |i| i.period_sql(backend));
+    // PostgreSQL refuses a constant in GROUP BY: without an interval, leave it out.
+    let (group, partition) = match interval {
+        Some(_) => (format!("{period}, "), format!("PARTITION BY {period} ")),
+        None => (String::new(), String::new()),
+    };
     let mut values = Vec::new();
     let filter = scope_sql(scope, &mut values, backend);
     let grouped = format!(
-        "SELECT c.change_type, c.status, c.outcome, \
+        "SELECT {period} AS period, c.change_type, c.status, c.outcome, \
          CASE WHEN c.submitted_at IS NULL THEN 0 ELSE 1 END AS submitted, COUNT(*) AS n \
-         FROM change c WHERE {filter} GROUP BY c.change_type, c.status, c.outcome, \
+         FROM change c WHERE {filter} GROUP BY {group}c.change_type, c.status, c.outcome, \
          CASE WHEN c.submitted_at IS NULL THEN 0 ELSE 1 END"
     );
     let rows = db
@@ -97,9 +169,10 @@ pub async fn change_metrics<C: ConnectionTrait>(
             values.clone(),
         ))
         .await?;
-    let mut groups = Vec::with_capacity(rows.len());
+    let mut out: std::collections::BTreeMap<String, MetricsData> = Default::default();
     for row in rows {
-        groups.push(MetricsGroup {
+        let key: String = row.try_get("", "period")?;
+        out.entry(key).or_default().groups.push(MetricsGroup {
             change_type: row.try_get("", "change_type")?,
             status: row.try_get("", "status")?,
             outcome: row.try_get("", "outcome")?,
@@ -112,11 +185,13 @@ pub async fn change_metrics<C: ConnectionTrait>(
         _ => "(julianday(c.closed_at) - julianday(c.submitted_at)) * 24.0",
     };
     // Mean and nearest-rank percentiles (rank ⌈p·n⌉, in integer arithmetic so both engines
-    // agree) of the lead times, in one statement over one narrow column.
+    // agree) of the lead times per period, in one statement over one narrow column.
     let lead = format!(
-        "SELECT rn, n, CAST(h AS DOUBLE PRECISION) AS h, CAST(mean AS DOUBLE PRECISION) AS mean FROM ( \
-           SELECT {hours} AS h, ROW_NUMBER() OVER (ORDER BY {hours}) AS rn, \
-                  COUNT(*) OVER () AS n, AVG({hours}) OVER () AS mean \
+        "SELECT period, rn, n, CAST(h AS DOUBLE PRECISION) AS h, CAST(mean AS DOUBLE PRECISION) AS mean FROM ( \
+           SELECT {period} AS period, {hours} AS h, \
+                  ROW_NUMBER() OVER ({partition}ORDER BY {hours}) AS rn, \
+                  COUNT(*) OVER ({partition}) AS n, \
+                  AVG({hours}) OVER ({partition}) AS mean \
            FROM change c \
            WHERE {filter} AND c.closed_at IS NOT NULL AND c.submitted_at IS NOT NULL \
          ) AS t WHERE rn = (n + 1) / 2 OR rn = (9 * n + 9) / 10"
@@ -124,24 +199,20 @@ pub async fn change_metrics<C: ConnectionTrait>(
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(backend, lead, values))
         .await?;
-    let (mut mean_lead_time_hours, mut p50, mut p90) = (None, None, None);
     for r in rows {
+        let key: String = r.try_get("", "period")?;
+        let data = out.entry(key).or_default();
         let (rn, n): (i64, i64) = (r.try_get("", "rn")?, r.try_get("", "n")?);
         let h: Option<f64> = r.try_get("", "h")?;
-        mean_lead_time_hours = r.try_get("", "mean")?;
+        data.mean_lead_time_hours = r.try_get("", "mean")?;
         if rn == (n + 1) / 2 {
-            p50 = h;
+            data.lead_time_p50_hours = h;
         }
         if rn == (9 * n + 9) / 10 {
-            p90 = h;
+            data.lead_time_p90_hours = h;
         }
     }
-    Ok(MetricsData {
-        groups,
-        mean_lead_time_hours,
-        lead_time_p50_hours: p50,
-        lead_time_p90_hours: p90,
-    })
+    Ok(out)
 }
 
 /// A pair of changes touching the same service with overlapping planned windows.

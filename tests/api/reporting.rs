@@ -198,3 +198,43 @@ async fn change_metrics_over_a_single_closed_change_are_that_change() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_monthly_and_weekly_trends_add_up_to_counts_made_from_the_list() {
+    let app = spawn_app().await;
+    let changes = all_changes(&app).await;
+    let created: Vec<chrono::DateTime<chrono::Utc>> = changes
+        .iter()
+        .filter_map(|c| chrono::DateTime::parse_from_rfc3339(c["createdAt"].as_str()?).ok())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .collect();
+    let q = "query($i: MetricsInterval!) { changeMetrics { total trend(interval: $i) { start end metrics { total } } } }";
+    for interval in ["MONTH", "WEEK"] {
+        let m = app.data(q, json!({ "i": interval })).await["changeMetrics"].clone();
+        let trend = m["trend"].as_array().cloned().unwrap_or_default();
+        let sum: i64 = trend
+            .iter()
+            .filter_map(|p| p["metrics"]["total"].as_i64())
+            .sum();
+        assert_eq!(Some(sum), m["total"].as_i64(), "{interval} periods add up");
+        for p in &trend {
+            let start =
+                chrono::DateTime::parse_from_rfc3339(p["start"].as_str().unwrap_or("")).ok();
+            let end = chrono::DateTime::parse_from_rfc3339(p["end"].as_str().unwrap_or("")).ok();
+            let (Some(start), Some(end)) = (start, end) else {
+                panic!("a period has bounds: {p}");
+            };
+            let expected = created.iter().filter(|t| **t >= start && **t < end).count() as i64;
+            assert_eq!(
+                p["metrics"]["total"].as_i64(),
+                Some(expected),
+                "{interval} {p}"
+            );
+            if interval == "WEEK" {
+                assert_eq!(start.format("%a %H:%M").to_string(), "Mon 00:00");
+            } else {
+                assert_eq!(start.format("%d %H:%M").to_string(), "01 00:00");
+            }
+        }
+    }
+}

@@ -1,17 +1,37 @@
 //! Reporting types: change metrics and the forward schedule of change.
 
-use async_graphql::{Context, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{change, service};
 
 use super::{BlackoutChange, BlackoutWindow, Change, Service, StatusCount};
-use crate::graphql::{many, required};
+use crate::graphql::{db, many, required};
 use crate::store::blackouts;
-use crate::store::reporting::{self, MetricsData};
+use crate::store::reporting::{self, Interval, MetricsData, MetricsScope};
 
 /// Figures over a set of changes: volumes, outcomes and the maturity signals of Change
 /// Management (the more standard changes, the more mature the processes).
-pub struct ChangeMetrics(pub MetricsData);
+pub struct ChangeMetrics(pub MetricsData, pub MetricsScope);
+
+/// The length of the periods of a trend.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum MetricsInterval {
+    /// Weeks starting on Monday 00:00 UTC.
+    Week,
+    /// Calendar months starting on the 1st 00:00 UTC.
+    Month,
+}
+
+/// The figures of one period of a trend.
+#[derive(SimpleObject)]
+pub struct ChangeMetricsPeriod {
+    /// Start of the period (inclusive).
+    pub start: DateTime<Utc>,
+    /// End of the period (exclusive).
+    pub end: DateTime<Utc>,
+    /// The figures over the changes created in the period (and in the trend's scope).
+    pub metrics: ChangeMetrics,
+}
 
 fn ratio(part: i64, whole: i64) -> Option<f64> {
     (whole > 0).then(|| part as f64 / whole as f64)
@@ -32,6 +52,38 @@ fn counts<K: Eq + std::hash::Hash + Copy>(
 
 #[Object]
 impl ChangeMetrics {
+    /// The same figures per week or month of creation, oldest first; periods without
+    /// changes are left out. Two statements however many periods.
+    async fn trend(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Weeks or months.")] interval: MetricsInterval,
+    ) -> Result<Vec<ChangeMetricsPeriod>> {
+        let interval = match interval {
+            MetricsInterval::Week => Interval::Week,
+            MetricsInterval::Month => Interval::Month,
+        };
+        let periods = reporting::change_trend(db(ctx), &self.1, interval).await?;
+        Ok(periods
+            .into_iter()
+            .map(|(start, data)| {
+                let end = interval.end_of(start);
+                let scope = MetricsScope {
+                    from: Some(self.1.from.map_or(start, |f| f.max(start))),
+                    // `to` is inclusive, the period's end is not.
+                    to: Some(
+                        self.1.to.map_or(end, |t| t.min(end)) - chrono::Duration::microseconds(1),
+                    ),
+                    ..self.1.clone()
+                };
+                ChangeMetricsPeriod {
+                    start,
+                    end,
+                    metrics: ChangeMetrics(data, scope),
+                }
+            })
+            .collect())
+    }
     /// Number of changes in scope.
     async fn total(&self) -> i32 {
         self.0.groups.iter().map(|g| g.count).sum::<i64>() as i32
