@@ -1,6 +1,7 @@
 //! HTTP wiring, the one place that knows about actix-web: `/graphql` (POST and GET),
 //! GraphiQL with its assets served offline, health, readiness and metrics.
 
+mod export;
 mod graphiql;
 
 use actix_web::http::StatusCode;
@@ -17,7 +18,7 @@ use crate::db::StatementCounter;
 use crate::error::AppError;
 use crate::graphql::AppSchema;
 use crate::graphql::loaders::new_loader;
-use crate::graphql::viewer::RolesOnce;
+use crate::graphql::viewer::{RolesOnce, Viewer};
 
 /// Shared state of the HTTP handlers.
 #[derive(Clone)]
@@ -44,6 +45,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .route(web::get().to(graphql_get)),
     )
+    .route("/export/changes.csv", web::get().to(export::changes_csv))
     .route("/", web::get().to(graphiql::page))
     .route("/graphiql/{file}", web::get().to(graphiql::asset))
     .route("/healthz", web::get().to(healthz))
@@ -61,11 +63,9 @@ fn error_response(status: StatusCode, err: AppError) -> HttpResponse {
         .json(body)
 }
 
-async fn execute(
-    state: &AppState,
-    http: &HttpRequest,
-    request: async_graphql::Request,
-) -> HttpResponse {
+/// The caller of a request, or the response refusing it: a bad token is 401, and so is no
+/// token when anonymous reads are off.
+async fn viewer_of(state: &AppState, http: &HttpRequest) -> Result<Viewer, HttpResponse> {
     let header = http
         .headers()
         .get(AUTHORIZATION)
@@ -73,18 +73,30 @@ async fn execute(
     let viewer = match auth::authenticate(&state.db, header).await {
         Ok(v) => v,
         Err(err @ AppError::Unauthenticated(_)) => {
-            return error_response(StatusCode::UNAUTHORIZED, err);
+            return Err(error_response(StatusCode::UNAUTHORIZED, err));
         }
-        Err(err) => return error_response(StatusCode::SERVICE_UNAVAILABLE, err),
+        Err(err) => return Err(error_response(StatusCode::SERVICE_UNAVAILABLE, err)),
     };
     if viewer.person_id.is_none() && !state.anonymous_read {
-        return error_response(
+        return Err(error_response(
             StatusCode::UNAUTHORIZED,
             AppError::Unauthenticated(
                 "a bearer token is required (Authorization: Bearer <token>)".into(),
             ),
-        );
+        ));
     }
+    Ok(viewer)
+}
+
+async fn execute(
+    state: &AppState,
+    http: &HttpRequest,
+    request: async_graphql::Request,
+) -> HttpResponse {
+    let viewer = match viewer_of(state, http).await {
+        Ok(v) => v,
+        Err(response) => return response,
+    };
     let Ok(_permit) = state.operations.acquire().await else {
         return error_response(
             StatusCode::SERVICE_UNAVAILABLE,

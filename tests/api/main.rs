@@ -9,6 +9,7 @@ mod blackouts;
 mod change_rules;
 mod concurrency;
 mod errors;
+mod exports;
 mod http;
 mod n_plus_one;
 mod pagination;

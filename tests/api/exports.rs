@@ -1,0 +1,118 @@
+//! CSV exports for reporting tools: the same filters as GraphQL, RFC 4180 quoting, the same
+//! authentication.
+
+use std::collections::BTreeSet;
+
+use portfolio::config::ServeArgs;
+use serde_json::json;
+
+use crate::helpers::{TestApp, spawn_app, spawn_with};
+use crate::ops::*;
+
+/// GETs an export; returns the status and the body.
+async fn get(app: &TestApp, path: &str, token: Option<&str>) -> (u16, String, String) {
+    let mut req = app.client.get(format!("{}{path}", app.address));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let res = req.send().await.expect("request sent");
+    let status = res.status().as_u16();
+    let kind = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    (status, kind, res.text().await.unwrap_or_default())
+}
+
+/// The records of a CSV body, header first.
+fn records(body: &str) -> Vec<Vec<String>> {
+    csv::Reader::from_reader(body.as_bytes())
+        .records()
+        .map(|r| r.expect("valid CSV").iter().map(str::to_owned).collect())
+        .collect()
+}
+
+/// The numbers of the changes `changes(filter: …)` returns.
+async fn numbers(app: &TestApp, filter: serde_json::Value) -> BTreeSet<String> {
+    let d = app
+        .data(
+            "query($f: ChangeFilter) { changes(first: 100, filter: $f) { nodes { number } } }",
+            json!({ "f": filter }),
+        )
+        .await;
+    d["changes"]["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["number"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test]
+async fn every_change_exports_once_with_the_filters_of_the_graphql_api() {
+    let app = spawn_app().await;
+    let (status, kind, body) = get(&app, "/export/changes.csv", None).await;
+    assert_eq!(status, 200);
+    assert!(kind.starts_with("text/csv"), "{kind}");
+    assert!(body.starts_with("number,title,type,"), "a header row first");
+    let all: BTreeSet<String> = records(&body).into_iter().map(|r| r[0].clone()).collect();
+    assert_eq!(all, numbers(&app, json!({})).await);
+
+    let vpn = service_id(&app, "vpn").await;
+    let path = format!(
+        "/export/changes.csv?status=CLOSED,REVIEW,IMPLEMENTING&risk=HIGH,VERY_HIGH&serviceId={vpn}"
+    );
+    let (_, _, body) = get(&app, &path, None).await;
+    let filtered: BTreeSet<String> = records(&body).into_iter().map(|r| r[0].clone()).collect();
+    let expected = numbers(&app, json!({ "status": ["CLOSED", "REVIEW", "IMPLEMENTING"], "risk": ["HIGH", "VERY_HIGH"], "serviceId": vpn })).await;
+    assert_eq!(filtered, expected);
+    assert!(filtered.len() < all.len(), "the filter filters");
+}
+
+#[tokio::test]
+async fn fields_with_commas_quotes_and_line_breaks_are_quoted_as_rfc_4180_says() {
+    let app = spawn_app().await;
+    let title = "Move \"mail\", then\nreboot";
+    let requester = app.token("requester");
+    draft(&app, &requester, "NORMAL", "LOW", json!({ "title": title })).await;
+    let (_, _, body) = get(&app, "/export/changes.csv?search=reboot", None).await;
+    assert!(
+        body.contains("\"Move \"\"mail\"\", then\nreboot\""),
+        "{body}"
+    );
+    let rows = records(&body);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0][1], title);
+    assert_eq!(rows[0][7], "laura@portfolio.example");
+}
+
+#[tokio::test]
+async fn a_bad_filter_is_400_and_a_missing_token_401_when_anonymous_reads_are_off() {
+    let app = spawn_app().await;
+    for path in [
+        "/export/changes.csv?status=NOPE",
+        "/export/changes.csv?colour=red",
+        "/export/changes.csv?serviceId=garbage",
+    ] {
+        let (status, _, body) = get(&app, path, None).await;
+        assert_eq!(status, 400, "{path}");
+        assert!(body.contains("BAD_USER_INPUT"), "{body}");
+    }
+    let closed = spawn_with(ServeArgs {
+        demo: true,
+        anonymous_read: Some(false),
+        ..ServeArgs::default()
+    })
+    .await;
+    let (status, _, _) = get(&closed, "/export/changes.csv", None).await;
+    assert_eq!(status, 401);
+    let (status, _, _) = get(
+        &closed,
+        "/export/changes.csv",
+        Some(&closed.token("requester")),
+    )
+    .await;
+    assert_eq!(status, 200);
+}
