@@ -1,6 +1,7 @@
-//! `GET /export/changes.csv`: the changes matching the same filters as `Query.changes`,
-//! given as query parameters (`status=AUTHORIZED,SCHEDULED&risk=HIGH&serviceId=…`),
-//! streamed as RFC 4180 CSV with the same authentication as `/graphql`.
+//! `GET /export/changes.csv` and `/export/releases.csv`: the rows matching the same filters
+//! as `Query.changes` / `Query.releases`, given as query parameters
+//! (`status=AUTHORIZED,SCHEDULED&risk=HIGH&serviceId=…`), streamed as RFC 4180 CSV with the
+//! same authentication as `/graphql`.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
@@ -8,14 +9,24 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::{InputType, Name, Value};
 
 use super::{AppState, error_response, viewer_of};
-use crate::error::AppError;
-use crate::graphql::inputs::ChangeFilter;
-use crate::store::export::ChangeExport;
+use crate::error::{AppError, AppResult};
+use crate::graphql::inputs::{ChangeFilter, ReleaseFilter};
+use crate::store::export::{ChangeExport, ReleaseExport};
 
 /// Parameters that take a comma-separated list of enum values.
 const LISTS: [&str; 4] = ["status", "type", "risk", "category"];
+/// Every parameter `ReleaseFilter` knows.
+const RELEASE_PARAMS: [&str; 7] = [
+    "status",
+    "type",
+    "projectId",
+    "serviceId",
+    "plannedFrom",
+    "plannedTo",
+    "search",
+];
 /// Every parameter `ChangeFilter` knows.
-const KNOWN: [&str; 13] = [
+const CHANGE_PARAMS: [&str; 13] = [
     "status",
     "type",
     "risk",
@@ -31,15 +42,15 @@ const KNOWN: [&str; 13] = [
     "updatedSince",
 ];
 
-/// Builds the GraphQL `ChangeFilter` from query parameters, so the export validates and
+/// Builds the GraphQL filter input from query parameters, so the export validates and
 /// means exactly what the GraphQL filter does.
-fn filter(params: &[(String, String)]) -> Result<ChangeFilter, AppError> {
+fn filter<T: InputType>(params: &[(String, String)], known: &[&str]) -> Result<T, AppError> {
     let mut fields = async_graphql::indexmap::IndexMap::new();
     for (key, value) in params {
-        if !KNOWN.contains(&key.as_str()) {
+        if !known.contains(&key.as_str()) {
             return Err(AppError::bad_input(format!(
                 "unknown parameter `{key}`; the filters are {}",
-                KNOWN.join(", ")
+                known.join(", ")
             )));
         }
         let v = if LISTS.contains(&key.as_str()) {
@@ -55,12 +66,47 @@ fn filter(params: &[(String, String)]) -> Result<ChangeFilter, AppError> {
         };
         fields.insert(Name::new(key), v);
     }
-    ChangeFilter::parse(Some(Value::Object(fields))).map_err(|e| {
+    T::parse(Some(Value::Object(fields))).map_err(|e| {
         AppError::bad_input(format!(
             "invalid filter: {}",
             e.into_server_error(Default::default()).message
         ))
     })
+}
+
+/// Streams the chunks `next` produces from `export` as a CSV download named `file`.
+fn csv_response<E, F, Fut>(file: &'static str, export: E, next: F) -> HttpResponse
+where
+    E: 'static,
+    F: Fn(E) -> Fut + 'static,
+    Fut: std::future::Future<Output = (AppResult<Option<Vec<u8>>>, E)> + 'static,
+{
+    let body = futures_util::stream::unfold((export, false), move |(export, failed)| {
+        let step = (!failed).then(|| next(export));
+        async move {
+            let (result, export) = step?.await;
+            match result {
+                Ok(Some(chunk)) => Some((Ok(web::Bytes::from(chunk)), (export, false))),
+                Ok(None) => None,
+                Err(e) => {
+                    // Headers are gone by now: log, and end the stream with an error so the
+                    // client sees an incomplete transfer rather than a silently short file.
+                    tracing::error!(error = %e, file, "export failed");
+                    Some((
+                        Err(actix_web::error::ErrorInternalServerError("export failed")),
+                        (export, true),
+                    ))
+                }
+            }
+        }
+    });
+    HttpResponse::Ok()
+        .insert_header((CONTENT_TYPE, "text/csv; charset=utf-8; header=present"))
+        .insert_header((
+            CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{file}\""),
+        ))
+        .streaming(body)
 }
 
 pub async fn changes_csv(
@@ -71,28 +117,33 @@ pub async fn changes_csv(
     if let Err(response) = viewer_of(&state, &http).await {
         return response;
     }
-    let filter = match filter(&params).and_then(|f| f.resolve(None)) {
+    let filter = match filter::<ChangeFilter>(&params, &CHANGE_PARAMS).and_then(|f| f.resolve(None))
+    {
         Ok(f) => f,
         Err(e) => return error_response(StatusCode::BAD_REQUEST, e),
     };
     let export = ChangeExport::new(state.db.clone(), filter);
-    let body = futures_util::stream::unfold(export, |mut export| async move {
-        match export.next_chunk().await {
-            Ok(Some(chunk)) => Some((Ok(web::Bytes::from(chunk)), export)),
-            Ok(None) => None,
-            Err(e) => {
-                // Headers are gone by now: log, and cut the stream short so the client
-                // sees an incomplete transfer rather than a silently short file.
-                tracing::error!(error = %e, "change export failed");
-                Some((
-                    Err(actix_web::error::ErrorInternalServerError("export failed")),
-                    export,
-                ))
-            }
-        }
-    });
-    HttpResponse::Ok()
-        .insert_header((CONTENT_TYPE, "text/csv; charset=utf-8; header=present"))
-        .insert_header((CONTENT_DISPOSITION, "attachment; filename=\"changes.csv\""))
-        .streaming(body)
+    csv_response("changes.csv", export, |mut e| async move {
+        let r = e.next_chunk().await;
+        (r, e)
+    })
+}
+
+pub async fn releases_csv(
+    state: web::Data<AppState>,
+    http: HttpRequest,
+    params: web::Query<Vec<(String, String)>>,
+) -> HttpResponse {
+    if let Err(response) = viewer_of(&state, &http).await {
+        return response;
+    }
+    let filter = match filter::<ReleaseFilter>(&params, &RELEASE_PARAMS).and_then(|f| f.resolve()) {
+        Ok(f) => f,
+        Err(e) => return error_response(StatusCode::BAD_REQUEST, e),
+    };
+    let export = ReleaseExport::new(state.db.clone(), filter);
+    csv_response("releases.csv", export, |mut e| async move {
+        let r = e.next_chunk().await;
+        (r, e)
+    })
 }

@@ -46,6 +46,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(graphql_get)),
     )
     .route("/export/changes.csv", web::get().to(export::changes_csv))
+    .route("/export/releases.csv", web::get().to(export::releases_csv))
     .route("/", web::get().to(graphiql::page))
     .route("/graphiql/{file}", web::get().to(graphiql::asset))
     .route("/healthz", web::get().to(healthz))

@@ -116,3 +116,29 @@ async fn a_bad_filter_is_400_and_a_missing_token_401_when_anonymous_reads_are_of
     .await;
     assert_eq!(status, 200);
 }
+
+#[tokio::test]
+async fn releases_export_with_the_release_filters() {
+    let app = spawn_app().await;
+    let d = app
+        .data(r#"{ all: releases(first: 100) { nodes { version status } } done: releases(first: 100, filter: { status: [CLOSED, FAILED] }) { nodes { version } } }"#, json!({}))
+        .await;
+    let (status, kind, body) = get(&app, "/export/releases.csv", None).await;
+    assert_eq!((status, kind.starts_with("text/csv")), (200, true));
+    assert!(body.starts_with("name,version,type,status,"));
+    let versions = |v: &serde_json::Value| -> BTreeSet<String> {
+        v["nodes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r["version"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let all: BTreeSet<String> = records(&body).into_iter().map(|r| r[1].clone()).collect();
+    assert_eq!(all, versions(&d["all"]));
+    let (_, _, body) = get(&app, "/export/releases.csv?status=CLOSED,FAILED", None).await;
+    let done: BTreeSet<String> = records(&body).into_iter().map(|r| r[1].clone()).collect();
+    assert_eq!(done, versions(&d["done"]));
+    let (status, _, _) = get(&app, "/export/releases.csv?risk=HIGH", None).await;
+    assert_eq!(status, 400, "risk is a change filter, not a release one");
+}
