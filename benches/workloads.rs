@@ -21,6 +21,8 @@
 //!   the end-to-end walk is timed on its own).
 //! - **W4 mutation mix**: the change lifecycle (create → submit → approve → schedule →
 //!   start → complete → close); a request is one mutation.
+//! - **W5 change metrics** (not run by default): `changeMetrics` over all 20,000 changes with
+//!   every figure and a monthly trend.
 
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -44,6 +46,13 @@ const W2: &str = r#"query W2 {
       project { id code name }
       services(first: 5) { nodes { id key name } } }
   }
+}"#;
+
+const W5: &str = r#"query W5 {
+  changeMetrics { total byType { status count } byStatus { status count } byOutcome { status count }
+    successRate standardChangeRatio emergencyChangeRatio
+    meanLeadTimeHours leadTimeP50Hours leadTimeP90Hours
+    trend(interval: MONTH) { start metrics { total successRate leadTimeP50Hours } } }
 }"#;
 
 const W3: &str = r#"query W3($after: String) {
@@ -288,6 +297,7 @@ async fn request(ctx: &Ctx, workload: &str, cur: &mut Cursor) -> Result<(), Stri
     match workload {
         "W1" => ctx.send(&ctx.reader, W1, json!({})).await.map(drop),
         "W2" => ctx.send(&ctx.reader, W2, json!({})).await.map(drop),
+        "W5" => ctx.send(&ctx.reader, W5, json!({})).await.map(drop),
         "W3" => {
             let data = ctx
                 .json(&ctx.reader, W3, json!({ "after": cur.after }))

@@ -1,7 +1,7 @@
 //! Change metrics and the schedule of change, checked against figures the test computes
 //! itself from plain lists.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use serde_json::{Value, json};
 
@@ -237,4 +237,53 @@ async fn the_monthly_and_weekly_trends_add_up_to_counts_made_from_the_list() {
             }
         }
     }
+}
+
+#[tokio::test]
+async fn the_schedule_of_an_empty_range_is_empty_and_of_one_window_is_what_overlaps_it() {
+    let app = spawn_app().await;
+    let q = "query($f: DateTime!, $t: DateTime!) { changeSchedule(from: $f, to: $t) { changes { id } conflicts { first { id } } blackoutWindows { id } } }";
+    let empty = app
+        .data(
+            q,
+            json!({ "f": "2031-01-01T00:00:00Z", "t": "2031-02-01T00:00:00Z" }),
+        )
+        .await["changeSchedule"]
+        .clone();
+    assert_eq!(
+        empty,
+        json!({ "changes": [], "conflicts": [], "blackoutWindows": [] })
+    );
+    let changes = all_changes(&app).await;
+    let one = changes
+        .iter()
+        .find(|c| !c["plannedStart"].is_null() && c["status"] == "CLOSED")
+        .expect("a closed change with a window");
+    let (from, to) = (one["plannedStart"].clone(), one["plannedEnd"].clone());
+    let at = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap_or("")).ok();
+    let expected: BTreeSet<String> = changes
+        .iter()
+        .filter(|c| !matches!(c["status"].as_str(), Some("REJECTED" | "CANCELLED")))
+        .filter(|c| {
+            match (
+                at(&c["plannedStart"]),
+                at(&c["plannedEnd"]),
+                at(&from),
+                at(&to),
+            ) {
+                (Some(s), Some(e), Some(f), Some(t)) => s <= t && e >= f,
+                _ => false,
+            }
+        })
+        .filter_map(|c| c["id"].as_str().map(str::to_owned))
+        .collect();
+    let got: BTreeSet<String> = app.data(q, json!({ "f": from, "t": to })).await["changeSchedule"]
+        ["changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["id"].as_str().map(str::to_owned))
+        .collect();
+    assert!(got.contains(one["id"].as_str().unwrap_or("")));
+    assert_eq!(got, expected);
 }
