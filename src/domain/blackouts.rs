@@ -140,16 +140,8 @@ impl Governance {
         patch: BlackoutPatch,
     ) -> AppResult<blackout_window::Model> {
         actor.admin("changing a blackout window")?;
-        let name = patch
-            .name
-            .required("name")?
-            .map(|n| validate::text("name", &n, MAX_TITLE))
-            .transpose()?;
-        let reason = patch
-            .reason
-            .required("reason")?
-            .map(|r| validate::text("reason", &r, MAX_DESCRIPTION))
-            .transpose()?;
+        let name = patch.name.required_text("name", MAX_TITLE)?;
+        let reason = patch.reason.required_text("reason", MAX_DESCRIPTION)?;
         let starts = patch.starts_at.required("startsAt")?;
         let ends = patch.ends_at.required("endsAt")?;
         let w = self.start(actor).await?;

@@ -89,10 +89,7 @@ impl Governance {
         skills: Patch<Vec<String>>,
     ) -> AppResult<person::Model> {
         actor.admin("updating a person")?;
-        let name = name
-            .required("name")?
-            .map(|n| validate::text("name", &n, MAX_TITLE))
-            .transpose()?;
+        let name = name.required_text("name", MAX_TITLE)?;
         let skills = match skills {
             Patch::Keep => None,
             Patch::Clear => Some(Vec::new()),
@@ -192,11 +189,7 @@ impl Governance {
         patch: ServicePatch,
     ) -> AppResult<service::Model> {
         actor.writer()?;
-        let name = patch
-            .name
-            .required("name")?
-            .map(|n| validate::text("name", &n, MAX_TITLE))
-            .transpose()?;
+        let name = patch.name.required_text("name", MAX_TITLE)?;
         let description = patch
             .description
             .try_map(|d| validate::long_text("description", &d, MAX_DESCRIPTION))?;
@@ -388,19 +381,13 @@ impl Governance {
         patch: OfferingPatch,
     ) -> AppResult<service_offering::Model> {
         actor.admin("updating a service offering")?;
-        let name = patch
-            .name
-            .required("name")?
-            .map(|n| validate::text("name", &n, MAX_TITLE))
-            .transpose()?;
+        let name = patch.name.required_text("name", MAX_TITLE)?;
         let description = patch
             .description
             .try_map(|d| validate::long_text("description", &d, MAX_DESCRIPTION))?;
         let group = patch
             .target_consumer_group
-            .required("targetConsumerGroup")?
-            .map(|g| validate::text("targetConsumerGroup", &g, MAX_TITLE))
-            .transpose()?;
+            .required_text("targetConsumerGroup", MAX_TITLE)?;
         let status = patch.status.required("status")?;
         let w = self.start(actor).await?;
         let before = load::<service_offering::Entity>(&w, id, "id").await?;

@@ -276,11 +276,7 @@ impl Governance {
         expected: Option<i32>,
         patch: ChangePatch,
     ) -> AppResult<change::Model> {
-        let title = patch
-            .title
-            .required("title")?
-            .map(|t| validate::text("title", &t, MAX_TITLE))
-            .transpose()?;
+        let title = patch.title.required_text("title", MAX_TITLE)?;
         let description = patch
             .description
             .try_map(|d| validate::long_text("description", &d, MAX_DESCRIPTION))?;

@@ -47,6 +47,16 @@ pub enum Patch<T> {
     Set(T),
 }
 
+impl Patch<String> {
+    /// A required text field: null is refused, a value must be non-empty and at most `max`
+    /// characters; `None` when absent.
+    pub fn required_text(self, field: &str, max: usize) -> AppResult<Option<String>> {
+        self.required(field)?
+            .map(|v| validate::text(field, &v, max))
+            .transpose()
+    }
+}
+
 impl<T> Patch<T> {
     /// The new value of a nullable field whose current value is `current`.
     pub fn apply(self, current: Option<T>) -> Option<T> {

@@ -223,10 +223,7 @@ impl Governance {
         manager_id: Patch<i64>,
     ) -> AppResult<project::Model> {
         let me = actor.writer()?;
-        let name = name
-            .required("name")?
-            .map(|n| validate::text("name", &n, MAX_TITLE))
-            .transpose()?;
+        let name = name.required_text("name", MAX_TITLE)?;
         let status = status.required("status")?;
         let w = self.start(actor).await?;
         let before = load::<project::Entity>(&w, id, "id").await?;

@@ -258,16 +258,8 @@ impl Governance {
         expected: Option<i32>,
         patch: ReleasePatch,
     ) -> AppResult<release::Model> {
-        let name = patch
-            .name
-            .required("name")?
-            .map(|n| validate::text("name", &n, MAX_TITLE))
-            .transpose()?;
-        let version = patch
-            .version
-            .required("version")?
-            .map(|v| validate::text("version", &v, MAX_TITLE))
-            .transpose()?;
+        let name = patch.name.required_text("name", MAX_TITLE)?;
+        let version = patch.version.required_text("version", MAX_TITLE)?;
         let mut w = self.begin_release(actor).await?;
         let before = load::<release::Entity>(&w, id, "id").await?;
         expect_version::<release::Entity>(expected, before.revision, id)?;
