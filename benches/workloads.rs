@@ -23,6 +23,9 @@
 //!   start → complete → close); a request is one mutation.
 //! - **W5 change metrics** (not run by default): `changeMetrics` over all 20,000 changes with
 //!   every figure and a monthly trend.
+//! - **E1 CSV export** (not run by default): `GET /export/changes.csv` of all 20,000 changes,
+//!   read as it streams (a request is the whole file); the row's peak RSS shows whether the
+//!   server's memory stays flat.
 
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -241,6 +244,7 @@ impl Drop for Server {
 struct Ctx {
     http: reqwest::Client,
     url: String,
+    export: String,
     reader: String,
     requester: String,
     manager: String,
@@ -264,6 +268,25 @@ impl Ctx {
             return Err(String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned());
         }
         Ok(body)
+    }
+
+    /// Downloads the change export chunk by chunk, keeping none; returns its size in bytes.
+    async fn export(&self) -> Result<usize, String> {
+        let mut res = self
+            .http
+            .get(&self.export)
+            .bearer_auth(&self.reader)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if !res.status().is_success() {
+            return Err(format!("export answered {}", res.status()));
+        }
+        let mut size = 0;
+        while let Some(chunk) = res.chunk().await.map_err(|e| e.to_string())? {
+            size += chunk.len();
+        }
+        Ok(size)
     }
 
     async fn json(&self, token: &str, query: &str, variables: Value) -> Result<Value, String> {
@@ -298,6 +321,7 @@ async fn request(ctx: &Ctx, workload: &str, cur: &mut Cursor) -> Result<(), Stri
         "W1" => ctx.send(&ctx.reader, W1, json!({})).await.map(drop),
         "W2" => ctx.send(&ctx.reader, W2, json!({})).await.map(drop),
         "W5" => ctx.send(&ctx.reader, W5, json!({})).await.map(drop),
+        "E1" => ctx.export().await.map(drop),
         "W3" => {
             let data = ctx
                 .json(&ctx.reader, W3, json!({ "after": cur.after }))
@@ -436,6 +460,7 @@ async fn main() {
     let probe = Ctx {
         http: http.clone(),
         url: url_graphql.clone(),
+        export: format!("{}/export/changes.csv", server.base),
         reader: reader.clone(),
         requester: requester.clone(),
         manager: manager.clone(),
@@ -460,6 +485,18 @@ async fn main() {
         "\n## {engine}: synthetic scale 1 — {loaded} (the seed command took {load_secs:.1} s)"
     );
     println!("W1 answer: {} KB", w1.len() / 1024);
+    if o.workloads.iter().any(|w| w == "E1") {
+        server.reset_peak();
+        let before = server.peak_mb();
+        let started = Instant::now();
+        let size = ctx.export().await.expect("the export");
+        println!(
+            "E1 end to end: {:.1} MB of CSV in {:.2} s; server RSS {before:.1} MB before, {:.1} MB peak",
+            size as f64 / 1e6,
+            started.elapsed().as_secs_f64(),
+            server.peak_mb()
+        );
+    }
     if o.workloads.iter().any(|w| w == "W3") {
         let (pages, took) = walk(&ctx).await;
         println!(

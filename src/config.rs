@@ -1,6 +1,8 @@
 //! Command line and configuration: flags, then environment variables, then defaults.
 //! `portfolio --help` and `portfolio <command> --help` are the reference.
 
+use std::time::Duration;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Service Portfolio Graph: a GraphQL backend for an ITIL service portfolio.
@@ -140,6 +142,23 @@ pub struct ServeArgs {
     /// memory of large answers being built; default: the number of CPU cores.
     #[arg(long, env = "PORTFOLIO_MAX_CONCURRENT_OPERATIONS")]
     pub max_concurrent_operations: Option<usize>,
+
+    /// Events a subscriber may fall behind before it skips the oldest ones (and gets an
+    /// EVENTS_MISSED error telling it to refetch).
+    #[arg(long, env = "PORTFOLIO_EVENT_BUFFER", default_value_t = 1024)]
+    pub event_buffer: usize,
+
+    /// WebSocket: ping a client after this long without hearing from it (e.g. `15s`).
+    #[arg(long, env = "PORTFOLIO_WS_PING_INTERVAL", default_value = "15s", value_parser = humantime::parse_duration)]
+    pub ws_ping_interval: Duration,
+
+    /// WebSocket: disconnect a client silent this long, pings unanswered (e.g. `45s`).
+    #[arg(long, env = "PORTFOLIO_WS_IDLE_TIMEOUT", default_value = "45s", value_parser = humantime::parse_duration)]
+    pub ws_idle_timeout: Duration,
+
+    /// WebSocket: disconnect a client whose socket accepts nothing for this long (e.g. `10s`).
+    #[arg(long, env = "PORTFOLIO_WS_SEND_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub ws_send_timeout: Duration,
 }
 
 impl Default for ServeArgs {
@@ -152,6 +171,10 @@ impl Default for ServeArgs {
             max_depth: 16,
             max_complexity: 5000,
             max_concurrent_operations: None,
+            event_buffer: 1024,
+            ws_ping_interval: Duration::from_secs(15),
+            ws_idle_timeout: Duration::from_secs(45),
+            ws_send_timeout: Duration::from_secs(10),
         }
     }
 }

@@ -31,6 +31,10 @@ pub enum AppError {
     /// A page size, list length or query cost above the configured limit.
     #[error("{0}")]
     LimitExceeded(String),
+    /// A live subscription missed events (it fell behind, or its instance lost the database
+    /// for a moment); it goes on with the next ones, and the client should refetch.
+    #[error("{0}")]
+    EventsMissed(String),
     /// A database failure; the cause is logged, the client sees a generic message.
     #[error("internal error")]
     Database(#[source] DbErr),
@@ -50,6 +54,7 @@ impl AppError {
             Self::Forbidden(_) => "FORBIDDEN",
             Self::InvalidTransition(_) => "INVALID_TRANSITION",
             Self::LimitExceeded(_) => "LIMIT_EXCEEDED",
+            Self::EventsMissed(_) => "EVENTS_MISSED",
             Self::Database(_) | Self::Internal(_) => "INTERNAL",
         }
     }
@@ -104,6 +109,7 @@ impl From<Arc<AppError>> for AppError {
                 Self::Forbidden(m) => Self::Forbidden(m.clone()),
                 Self::InvalidTransition(m) => Self::InvalidTransition(m.clone()),
                 Self::LimitExceeded(m) => Self::LimitExceeded(m.clone()),
+                Self::EventsMissed(m) => Self::EventsMissed(m.clone()),
                 Self::Database(e) => Self::Internal(e.to_string()),
                 Self::Internal(m) => Self::Internal(m.clone()),
             },

@@ -14,6 +14,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod seed;
+pub mod relay;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

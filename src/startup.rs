@@ -8,14 +8,15 @@ use actix_web::{App, HttpServer, web};
 use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, watch};
 use tracing_actix_web::TracingLogger;
 
 use crate::config::{DEFAULT_DATABASE_URL, ServeArgs};
 use crate::db;
 use crate::domain::{EventBus, Governance};
 use crate::graphql::{self, Limits};
-use crate::http::{self, AppState};
+use crate::http::{self, AppState, LiveSettings};
+use crate::relay;
 use crate::seed;
 
 /// A built, bound, not yet running server.
@@ -24,6 +25,7 @@ pub struct Application {
     server: Server,
     db: DatabaseConnection,
     demo_tokens: Vec<DemoToken>,
+    shutdown: watch::Sender<bool>,
 }
 
 /// A token issued for a demo persona at start-up.
@@ -51,6 +53,8 @@ pub enum StartError {
     },
     #[error("demo data: {0}")]
     Seed(#[from] crate::error::AppError),
+    #[error("event listener: {0}")]
+    Listener(#[from] sea_orm::sqlx::Error),
 }
 
 impl Application {
@@ -96,7 +100,15 @@ impl Application {
             depth: args.max_depth,
             complexity: args.max_complexity,
         };
-        let governance = Governance::new(db.clone(), EventBus::default());
+        let (shutdown, stopping) = watch::channel(false);
+        let bus = if sqlite {
+            EventBus::in_process(args.event_buffer)
+        } else {
+            let bus = EventBus::notify(args.event_buffer);
+            relay::start(database_url, db.clone(), bus.clone(), stopping.clone()).await?;
+            bus
+        };
+        let governance = Governance::new(db.clone(), bus.clone());
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let operations = args.max_concurrent_operations.unwrap_or(cores).max(1);
         let state = AppState {
@@ -105,6 +117,14 @@ impl Application {
             statements,
             anonymous_read,
             operations: Arc::new(Semaphore::new(operations)),
+            events: bus,
+            live: LiveSettings {
+                ping_interval: args.ws_ping_interval,
+                idle_timeout: args.ws_idle_timeout,
+                send_timeout: args.ws_send_timeout,
+                shutdown: stopping,
+                connections: Arc::default(),
+            },
         };
         let server = run(listener, state).map_err(|source| StartError::Bind {
             bind: args.bind.clone(),
@@ -121,6 +141,7 @@ impl Application {
             server,
             db,
             demo_tokens,
+            shutdown,
         })
     }
 
@@ -139,9 +160,62 @@ impl Application {
         self.port
     }
 
-    /// Serves until the server is stopped (SIGINT/SIGTERM drain in-flight requests).
+    /// Serves until SIGINT or SIGTERM, then shuts down cleanly: WebSocket clients get a
+    /// 1001 close, new connections are refused, and in-flight requests finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let handle = self.server.handle();
+        let shutdown = self.shutdown;
+        let server = tokio::spawn(self.server);
+        stop_signal().await;
+        tracing::info!("shutting down: draining in-flight requests");
+        let _ = shutdown.send(true);
+        handle.stop(true).await;
+        server.await.map_err(std::io::Error::other)?
+    }
+
+    /// Stops the server as a signal would (for tests).
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        ShutdownHandle {
+            server: self.server.handle(),
+            live: self.shutdown.clone(),
+        }
+    }
+}
+
+/// Stops a running server gracefully from elsewhere.
+#[derive(Clone)]
+pub struct ShutdownHandle {
+    server: actix_web::dev::ServerHandle,
+    live: watch::Sender<bool>,
+}
+
+impl ShutdownHandle {
+    /// Closes WebSockets with 1001, then drains in-flight requests and stops.
+    pub async fn stop(&self) {
+        let _ = self.live.send(true);
+        self.server.stop(true).await;
+    }
+}
+
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 
@@ -153,6 +227,7 @@ fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .app_data(data.clone())
             .configure(http::routes)
     })
+    .disable_signals()
     .listen(listener)?
     .run();
     Ok(server)

@@ -218,6 +218,7 @@ impl Work {
             change_id: c.id,
             project_id: c.project_id,
             service_ids,
+            services_elided: false,
             action: action.to_owned(),
             from,
             to: Some(c.status),
@@ -240,12 +241,11 @@ impl Work {
         }));
     }
 
-    /// Commits, then publishes the events.
+    /// Commits; the events reach subscribers only once the commit has succeeded.
     async fn commit(self, bus: &EventBus) -> AppResult<()> {
+        bus.before_commit(&self.txn, &self.events).await?;
         self.txn.commit().await?;
-        for e in self.events {
-            bus.publish(e);
-        }
+        bus.after_commit(self.events);
         Ok(())
     }
 }

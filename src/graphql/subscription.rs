@@ -11,7 +11,10 @@ use super::enums::{ChangeStatus, ReleaseStatus};
 use super::ids::{Kind, decode_opt};
 use super::types::{Change, Person, Release};
 use super::{by_opt_id, required};
-use crate::domain::events::{self, DomainEvent};
+use std::sync::atomic::Ordering;
+
+use crate::domain::events::{self, DomainEvent, Notice};
+use crate::error::AppError;
 use crate::domain::{EventBus, Governance};
 
 /// Live events over WebSocket (`graphql-transport-ws` at `/graphql`).
@@ -19,26 +22,39 @@ use crate::domain::{EventBus, Governance};
 pub struct Subscription;
 
 /// The committed events of `bus`, from now on, that `pick` keeps. A subscriber that falls
-/// more than `events::CAPACITY` events behind skips the ones it missed and goes on.
-fn committed<T, P>(bus: &EventBus, pick: P) -> impl Stream<Item = T> + use<T, P>
+/// more than the bus's capacity behind skips the events it missed and is told so by one
+/// `EVENTS_MISSED` error, then goes on with the next events; so is every subscriber when the
+/// instance lost the database and may not have relayed everything.
+fn committed<T, P>(bus: &EventBus, pick: P) -> impl Stream<Item = Result<T>> + use<T, P>
 where
     T: Send + 'static,
     P: Fn(DomainEvent) -> Option<T> + Send + 'static,
 {
     let rx = bus.subscribe();
-    futures_util::stream::unfold((rx, pick), |(mut rx, pick)| async move {
+    let bus = bus.clone();
+    futures_util::stream::unfold((rx, pick, bus), |(mut rx, pick, bus)| async move {
         loop {
-            match rx.recv().await {
-                Ok(e) => {
-                    if let Some(item) = pick(e) {
-                        return Some((item, (rx, pick)));
-                    }
-                }
+            let missed = match rx.recv().await {
+                Ok(Notice::Event(e)) => match pick(e) {
+                    Some(item) => return Some((Ok(item), (rx, pick, bus))),
+                    None => continue,
+                },
+                Ok(Notice::Gap) => AppError::EventsMissed(
+                    "the server lost its database connection for a moment and may not have \
+                     sent every event since; refetch what you show"
+                        .into(),
+                ),
                 Err(RecvError::Lagged(n)) => {
+                    bus.counters().skipped.fetch_add(n, Ordering::Relaxed);
                     tracing::warn!(skipped = n, "a slow subscriber skipped events");
+                    AppError::EventsMissed(format!(
+                        "this subscription fell behind and skipped {n} events; refetch what \
+                         you show"
+                    ))
                 }
                 Err(RecvError::Closed) => return None,
-            }
+            };
+            return Some((Err(missed.into()), (rx, pick, bus)));
         }
     })
 }
@@ -52,7 +68,7 @@ impl Subscription {
         ctx: &Context<'_>,
         #[graphql(desc = "Only changes that touch this service.")] service_id: Option<ID>,
         #[graphql(desc = "Only changes of this project.")] project_id: Option<ID>,
-    ) -> Result<impl Stream<Item = ChangeEvent> + use<>> {
+    ) -> Result<impl Stream<Item = Result<ChangeEvent>> + use<>> {
         let service = decode_opt(service_id.as_ref(), Kind::Service, "serviceId")?;
         let project = decode_opt(project_id.as_ref(), Kind::Project, "projectId")?;
         let bus = ctx.data_unchecked::<Governance>().bus();
@@ -72,7 +88,7 @@ impl Subscription {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Only releases of this project.")] project_id: Option<ID>,
-    ) -> Result<impl Stream<Item = ReleaseEvent> + use<>> {
+    ) -> Result<impl Stream<Item = Result<ReleaseEvent>> + use<>> {
         let project = decode_opt(project_id.as_ref(), Kind::Project, "projectId")?;
         let bus = ctx.data_unchecked::<Governance>().bus();
         Ok(committed(bus, move |e| match e {

@@ -3,17 +3,21 @@
 
 mod export;
 mod graphiql;
+mod live;
+
+pub use live::LiveSettings;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use actix_web::{HttpRequest, HttpResponse, guard, web};
 use async_graphql::parser::types::OperationType;
-use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse, GraphQLSubscription};
+use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse};
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
 use crate::auth;
+use crate::domain::EventBus;
 use crate::db::StatementCounter;
 use crate::error::AppError;
 use crate::graphql::AppSchema;
@@ -31,6 +35,10 @@ pub struct AppState {
     /// Permits to execute an operation: a server on two cores gains nothing from building
     /// thirty answers at once, and each one in flight holds its whole response in memory.
     pub operations: Arc<Semaphore>,
+    /// Committed events, for the subscription gauges.
+    pub events: EventBus,
+    /// WebSocket keep-alive, back-pressure and shutdown.
+    pub live: LiveSettings,
 }
 
 /// Registers every route.
@@ -41,7 +49,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(
                 web::get()
                     .guard(guard::Header("upgrade", "websocket"))
-                    .to(graphql_ws),
+                    .to(live::graphql_ws),
             )
             .route(web::get().to(graphql_get)),
     )
@@ -185,38 +193,6 @@ async fn graphql_get(state: web::Data<AppState>, http: HttpRequest) -> HttpRespo
 /// Subscriptions over WebSocket (`graphql-transport-ws`, and the legacy `graphql-ws`).
 /// The token travels in `connection_init`'s payload (`{"Authorization": "Bearer …"}`)
 /// with the same rules as over HTTP.
-async fn graphql_ws(
-    state: web::Data<AppState>,
-    http: HttpRequest,
-    payload: web::Payload,
-) -> actix_web::Result<HttpResponse> {
-    let db = state.db.clone();
-    let anonymous_read = state.anonymous_read;
-    GraphQLSubscription::new(state.schema.clone())
-        .on_connection_init(move |init| async move {
-            let header = init
-                .get("Authorization")
-                .or_else(|| init.get("authorization"))
-                .and_then(|v| v.as_str());
-            let viewer = auth::authenticate(&db, header).await?;
-            if viewer.person_id.is_none() && !anonymous_read {
-                return Err(AppError::Unauthenticated(
-                    "a bearer token is required in the connection_init payload".into(),
-                )
-                .into());
-            }
-            // Events arrive over hours: the connection's loader batches but never caches,
-            // so each event is resolved against the current rows.
-            let loader = new_loader(db);
-            loader.enable_all_cache(false);
-            let mut data = async_graphql::Data::default();
-            data.insert(loader);
-            data.insert(viewer);
-            Ok(data)
-        })
-        .start(&http, payload)
-}
-
 async fn healthz() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok")
 }
@@ -236,11 +212,33 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 
 /// Prometheus text format.
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    use std::sync::atomic::Ordering::Relaxed;
+    let events = state.events.counters();
     let body = format!(
         "# HELP portfolio_sql_statements_total SQL statements executed since start-up.\n\
          # TYPE portfolio_sql_statements_total counter\n\
-         portfolio_sql_statements_total {}\n",
-        state.statements.get()
+         portfolio_sql_statements_total {}\n\
+         # HELP portfolio_websocket_connections Open WebSocket connections.\n\
+         # TYPE portfolio_websocket_connections gauge\n\
+         portfolio_websocket_connections {}\n\
+         # HELP portfolio_subscriptions Active subscriptions.\n\
+         # TYPE portfolio_subscriptions gauge\n\
+         portfolio_subscriptions {}\n\
+         # HELP portfolio_events_published_total Committed events published to this instance's subscribers.\n\
+         # TYPE portfolio_events_published_total counter\n\
+         portfolio_events_published_total {}\n\
+         # HELP portfolio_events_skipped_total Events skipped by subscribers that fell behind.\n\
+         # TYPE portfolio_events_skipped_total counter\n\
+         portfolio_events_skipped_total {}\n\
+         # HELP portfolio_event_listener_reconnects_total Reconnections of the PostgreSQL event listener.\n\
+         # TYPE portfolio_event_listener_reconnects_total counter\n\
+         portfolio_event_listener_reconnects_total {}\n",
+        state.statements.get(),
+        state.live.connections.load(Relaxed),
+        state.events.subscribers(),
+        events.published.load(Relaxed),
+        events.skipped.load(Relaxed),
+        events.reconnects.load(Relaxed),
     );
     HttpResponse::Ok()
         .insert_header((CONTENT_TYPE, "text/plain; version=0.0.4"))

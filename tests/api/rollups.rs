@@ -168,3 +168,61 @@ async fn a_project_rolls_up_its_releases_risks_and_next_release() {
         "the demo has a project with a release coming"
     );
 }
+
+#[tokio::test]
+async fn projects_filter_by_status_and_by_manager_as_the_full_list_says() {
+    let app = spawn_app().await;
+    let all = app
+        .data(
+            r#"{ projects(first: 100) { nodes { code status manager { id } } } }"#,
+            json!({}),
+        )
+        .await;
+    let all = list(&all["projects"]["nodes"]);
+    let statuses: BTreeSet<String> = all
+        .iter()
+        .filter_map(|p| p["status"].as_str().map(str::to_owned))
+        .collect();
+    assert!(statuses.len() >= 2, "the demo has projects in two states");
+    let q = r#"query($status: [ProjectStatus!], $manager: ID) {
+        projects(first: 100, status: $status, managerId: $manager) { nodes { code } } }"#;
+    let codes = |v: &Value| -> BTreeSet<String> {
+        list(&v["projects"]["nodes"])
+            .iter()
+            .filter_map(|p| p["code"].as_str().map(str::to_owned))
+            .collect()
+    };
+    for status in &statuses {
+        let expected: BTreeSet<String> = all
+            .iter()
+            .filter(|p| p["status"] == *status.as_str())
+            .filter_map(|p| p["code"].as_str().map(str::to_owned))
+            .collect();
+        let got = app.data(q, json!({ "status": [status] })).await;
+        assert_eq!(codes(&got), expected, "projects in {status}");
+    }
+    let managers: BTreeSet<String> = all
+        .iter()
+        .filter_map(|p| p["manager"]["id"].as_str().map(str::to_owned))
+        .collect();
+    assert!(!managers.is_empty(), "the demo's projects have managers");
+    for manager in &managers {
+        let expected: BTreeSet<String> = all
+            .iter()
+            .filter(|p| p["manager"]["id"] == *manager.as_str())
+            .filter_map(|p| p["code"].as_str().map(str::to_owned))
+            .collect();
+        let got = app.data(q, json!({ "manager": manager })).await;
+        assert_eq!(codes(&got), expected, "projects managed by {manager}");
+        let status = statuses.iter().next().cloned().unwrap_or_default();
+        let both = app
+            .data(q, json!({ "manager": manager, "status": [status] }))
+            .await;
+        let narrowed: BTreeSet<String> = all
+            .iter()
+            .filter(|p| p["manager"]["id"] == *manager.as_str() && p["status"] == *status.as_str())
+            .filter_map(|p| p["code"].as_str().map(str::to_owned))
+            .collect();
+        assert_eq!(codes(&both), narrowed, "{manager} and {status} together");
+    }
+}

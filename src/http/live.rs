@@ -1,0 +1,225 @@
+//! Subscriptions over WebSocket at `/graphql`: the `graphql-transport-ws` protocol (and the
+//! legacy `graphql-ws` one), spoken by async-graphql's protocol engine over a transport loop
+//! of our own.
+//!
+//! Why not the stock actix actor: it writes every outgoing message into an unbounded buffer,
+//! so a client that stops reading grows the server's memory without limit and never falls
+//! behind. Here every write waits for the socket (through bounded channels), so a stalled
+//! client stops consuming its subscription; it then skips events in the bounded broadcast
+//! channel instead of holding anything up, and a socket that accepts nothing for the send
+//! timeout is dropped. The loop also pings idle clients, drops the ones that stop
+//! answering, and closes every socket with 1001 (going away) when the server shuts down.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use actix_web::http::header::{HeaderValue, SEC_WEBSOCKET_PROTOCOL};
+use actix_web::{HttpRequest, HttpResponse, web};
+use actix_ws::{AggregatedMessage, CloseCode, CloseReason, Session};
+use async_graphql::http::{WebSocket, WebSocketProtocols, WsMessage};
+use futures_util::StreamExt;
+use tokio::sync::{mpsc, watch};
+
+use super::AppState;
+use crate::auth;
+use crate::error::AppError;
+use crate::graphql::loaders::new_loader;
+
+/// Largest message a client may send (a subscription document with its variables).
+const MAX_MESSAGE: usize = 64 * 1024;
+/// Client messages queued for the protocol engine before the client counts as flooding.
+const INBOX: usize = 64;
+
+/// How the server keeps WebSocket connections healthy.
+#[derive(Clone, Debug)]
+pub struct LiveSettings {
+    /// A ping is sent after this long without traffic from the client.
+    pub ping_interval: Duration,
+    /// A client silent this long (not even answering pings) is disconnected.
+    pub idle_timeout: Duration,
+    /// A socket that accepts nothing for this long is disconnected.
+    pub send_timeout: Duration,
+    /// Flips to true when the server shuts down.
+    pub shutdown: watch::Receiver<bool>,
+    /// Open WebSocket connections, for `/metrics`.
+    pub connections: Arc<AtomicUsize>,
+}
+
+/// Upgrades `GET /graphql` to a WebSocket speaking one of the GraphQL protocols.
+pub async fn graphql_ws(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Payload,
+) -> actix_web::Result<HttpResponse> {
+    let protocol = req
+        .headers()
+        .get(SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|offered| {
+            offered
+                .split(',')
+                .find_map(|p| WebSocketProtocols::from_str(p.trim()).ok())
+        })
+        .ok_or_else(|| {
+            actix_web::error::ErrorBadRequest(
+                "Sec-WebSocket-Protocol must offer graphql-transport-ws (or graphql-ws)",
+            )
+        })?;
+    let (mut response, session, messages) = actix_ws::handle(&req, body)?;
+    response.headers_mut().insert(
+        SEC_WEBSOCKET_PROTOCOL,
+        HeaderValue::from_static(protocol.sec_websocket_protocol()),
+    );
+    let messages = messages
+        .max_frame_size(MAX_MESSAGE)
+        .aggregate_continuations()
+        .max_continuation_size(MAX_MESSAGE);
+    actix_web::rt::spawn(serve(state.into_inner(), protocol, session, messages));
+    Ok(response)
+}
+
+/// Why a connection ended, for the log.
+#[derive(Debug)]
+enum End {
+    ClientClosed,
+    Stalled,
+    Silent,
+    Flooding,
+    Protocol,
+    ShuttingDown,
+}
+
+async fn serve(
+    state: Arc<AppState>,
+    protocol: WebSocketProtocols,
+    mut session: Session,
+    mut messages: actix_ws::AggregatedMessageStream,
+) {
+    let live = state.live.clone();
+    live.connections.fetch_add(1, Ordering::Relaxed);
+    let (inbox, inbox_rx) = mpsc::channel::<Vec<u8>>(INBOX);
+    let incoming = Box::pin(futures_util::stream::unfold(inbox_rx, |mut rx| async move {
+        rx.recv().await.map(|m| (m, rx))
+    }));
+    let db = state.db.clone();
+    let anonymous_read = state.anonymous_read;
+    let mut engine = WebSocket::new(state.schema.clone(), incoming, protocol)
+        .on_connection_init(move |init| async move {
+            let header = init
+                .get("Authorization")
+                .or_else(|| init.get("authorization"))
+                .and_then(|v| v.as_str());
+            let viewer = auth::authenticate(&db, header).await?;
+            if viewer.person_id.is_none() && !anonymous_read {
+                return Err(AppError::Unauthenticated(
+                    "a bearer token is required in the connection_init payload".into(),
+                )
+                .into());
+            }
+            // Events arrive over hours: the connection's loader batches but never caches,
+            // so each event is resolved against the current rows.
+            let loader = new_loader(db);
+            loader.enable_all_cache(false);
+            let mut data = async_graphql::Data::default();
+            data.insert(loader);
+            data.insert(viewer);
+            Ok(data)
+        });
+    let mut shutdown = live.shutdown.clone();
+    let mut ticks = tokio::time::interval(live.ping_interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut heard = Instant::now();
+    let send = |session: &mut Session, msg: WsMessageOut| {
+        let mut session = session.clone();
+        let timeout = live.send_timeout;
+        async move {
+            let sent = match msg {
+                WsMessageOut::Text(t) => tokio::time::timeout(timeout, session.text(t)).await,
+                WsMessageOut::Ping => tokio::time::timeout(timeout, session.ping(b"")).await,
+                WsMessageOut::Pong(p) => tokio::time::timeout(timeout, session.pong(&p)).await,
+            };
+            match sent {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(_closed)) => Err(End::ClientClosed),
+                Err(_elapsed) => Err(End::Stalled),
+            }
+        }
+    };
+    let end: (End, Option<CloseReason>) = loop {
+        tokio::select! {
+            from_client = messages.next() => {
+                heard = Instant::now();
+                let message = match from_client {
+                    Some(Ok(AggregatedMessage::Text(t))) => t.as_bytes().to_vec(),
+                    Some(Ok(AggregatedMessage::Binary(b))) => b.to_vec(),
+                    Some(Ok(AggregatedMessage::Ping(p))) => {
+                        if let Err(e) = send(&mut session, WsMessageOut::Pong(p.to_vec())).await {
+                            break (e, None);
+                        }
+                        continue;
+                    }
+                    Some(Ok(AggregatedMessage::Pong(_))) => continue,
+                    Some(Ok(AggregatedMessage::Close(_))) | None => break (End::ClientClosed, None),
+                    Some(Err(_)) => break (End::Protocol, Some(CloseCode::Protocol.into())),
+                };
+                if inbox.try_send(message).is_err() {
+                    break (End::Flooding, Some(CloseReason {
+                        code: CloseCode::Policy,
+                        description: Some("too many messages unanswered".into()),
+                    }));
+                }
+            }
+            to_client = engine.next() => match to_client {
+                Some(WsMessage::Text(text)) => {
+                    if let Err(e) = send(&mut session, WsMessageOut::Text(text)).await {
+                        break (e, None);
+                    }
+                }
+                Some(WsMessage::Close(code, reason)) => break (End::Protocol, Some(CloseReason {
+                    code: code.into(),
+                    description: Some(reason),
+                })),
+                None => break (End::Protocol, Some(CloseCode::Normal.into())),
+            },
+            _ = ticks.tick() => {
+                if heard.elapsed() >= live.idle_timeout {
+                    break (End::Silent, Some(CloseReason {
+                        code: CloseCode::Away,
+                        description: Some("no answer to pings".into()),
+                    }));
+                }
+                if heard.elapsed() >= live.ping_interval
+                    && let Err(e) = send(&mut session, WsMessageOut::Ping).await
+                {
+                    break (e, None);
+                }
+            }
+            _ = shutdown.wait_for(|s| *s) => break (End::ShuttingDown, Some(CloseReason {
+                code: CloseCode::Away,
+                description: Some("server shutting down".into()),
+            })),
+        }
+    };
+    live.connections.fetch_sub(1, Ordering::Relaxed);
+    match end.0 {
+        End::Stalled => tracing::warn!(
+            "a WebSocket client accepted nothing for {:?}; disconnected",
+            live.send_timeout
+        ),
+        End::Silent => tracing::info!("a silent WebSocket client was disconnected"),
+        ref other => tracing::debug!(reason = ?other, "WebSocket connection ended"),
+    }
+    // A stalled socket would not take the close frame either: just drop it.
+    if !matches!(end.0, End::Stalled | End::ClientClosed) {
+        let _ = tokio::time::timeout(live.send_timeout, session.close(end.1)).await;
+    }
+}
+
+/// What the loop sends besides protocol messages.
+enum WsMessageOut {
+    Text(String),
+    Ping,
+    Pong(Vec<u8>),
+}
