@@ -21,17 +21,21 @@
 //!   the end-to-end walk is timed on its own).
 //! - **W4 mutation mix**: the change lifecycle (create → submit → approve → schedule →
 //!   start → complete → close); a request is one mutation.
-//! - **W5 change metrics** (not run by default): `changeMetrics` over all 20,000 changes with
-//!   every figure and a monthly trend.
+//! - **W5 change metrics** (not run by default): `changeMetrics` over all 20,000 changes,
+//!   every figure (counts, rates, mean / median / 90th percentile lead time).
+//! - **W6 change trend** (not run by default): the same with a monthly trend.
 //! - **E1 CSV export** (not run by default): `GET /export/changes.csv` of all 20,000 changes,
 //!   read as it streams (a request is the whole file); the row's peak RSS shows whether the
 //!   server's memory stays flat.
 
-use std::process::{Child, Command, Stdio};
+mod support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+
+use support::{Server, fresh, percentile, portfolio, run, token};
 
 const W1: &str = r#"query W1 {
   serviceOfferings(first: 50) { nodes { id key name
@@ -52,6 +56,12 @@ const W2: &str = r#"query W2 {
 }"#;
 
 const W5: &str = r#"query W5 {
+  changeMetrics { total byType { status count } byStatus { status count } byOutcome { status count }
+    successRate standardChangeRatio emergencyChangeRatio
+    meanLeadTimeHours leadTimeP50Hours leadTimeP90Hours }
+}"#;
+
+const W6: &str = r#"query W6 {
   changeMetrics { total byType { status count } byStatus { status count } byOutcome { status count }
     successRate standardChangeRatio emergencyChangeRatio
     meanLeadTimeHours leadTimeP50Hours leadTimeP90Hours
@@ -95,149 +105,6 @@ fn options() -> Options {
         i += 2;
     }
     o
-}
-
-/// The `portfolio` binary with `DATABASE_URL` set.
-fn portfolio(url: &str) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_portfolio"));
-    c.env("DATABASE_URL", url).env("RUST_LOG", "warn");
-    c
-}
-
-fn run(mut c: Command) -> String {
-    let out = c.output().expect("portfolio runs");
-    assert!(out.status.success(), "{out:?}");
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
-
-fn token(url: &str, email: &str, scope: &str) -> String {
-    let mut c = portfolio(url);
-    c.args([
-        "token", "create", "--email", email, "--scope", scope, "--label", "bench",
-    ]);
-    run(c)
-}
-
-/// A fresh database URL, and what removes it afterwards.
-fn fresh(target: Option<&str>) -> (String, String, Box<dyn FnOnce()>) {
-    let name = format!("portfolio_bench_{}", std::process::id());
-    match target {
-        Some(base) => {
-            let cut = base.rfind('/').expect("a database URL has a path");
-            let admin = base.to_owned();
-            psql(&admin, &format!("CREATE DATABASE \"{name}\""));
-            let url = format!("{}/{name}", &base[..cut]);
-            let drop_name = name.clone();
-            (
-                url,
-                "PostgreSQL".into(),
-                Box::new(move || {
-                    psql(
-                        &admin,
-                        &format!("DROP DATABASE IF EXISTS \"{drop_name}\" WITH (FORCE)"),
-                    )
-                }),
-            )
-        }
-        None => {
-            let path = std::env::temp_dir().join(format!("{name}.db"));
-            let shown = path.display().to_string();
-            (
-                format!("sqlite://{shown}?mode=rwc"),
-                "SQLite (file, WAL)".into(),
-                Box::new(move || {
-                    for suffix in ["", "-wal", "-shm"] {
-                        let _ = std::fs::remove_file(format!("{shown}{suffix}"));
-                    }
-                }),
-            )
-        }
-    }
-}
-
-fn psql(url: &str, sql: &str) {
-    let status = Command::new("psql")
-        .args([url, "-qc", sql])
-        .stdout(Stdio::null())
-        .status()
-        .expect("psql runs");
-    assert!(status.success(), "psql {sql}");
-}
-
-struct Server {
-    child: Child,
-    base: String,
-    http: reqwest::Client,
-}
-
-impl Server {
-    async fn start(url: &str) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free port");
-        let mut c = portfolio(url);
-        c.args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-            .stdout(Stdio::null());
-        let child = c.spawn().expect("server starts");
-        let server = Self {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-            http: reqwest::Client::new(),
-        };
-        for _ in 0..200 {
-            if let Ok(r) = server
-                .http
-                .get(format!("{}/readyz", server.base))
-                .send()
-                .await
-                && r.status().is_success()
-            {
-                return server;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("the server did not become ready");
-    }
-
-    async fn statements(&self) -> u64 {
-        let text = self
-            .http
-            .get(format!("{}/metrics", self.base))
-            .send()
-            .await
-            .expect("metrics")
-            .text()
-            .await
-            .unwrap_or_default();
-        text.lines()
-            .find_map(|l| l.strip_prefix("portfolio_sql_statements_total "))
-            .and_then(|n| n.trim().parse().ok())
-            .unwrap_or(0)
-    }
-
-    /// Resets the peak-RSS mark of the server process.
-    fn reset_peak(&self) {
-        let _ = std::fs::write(format!("/proc/{}/clear_refs", self.child.id()), "5");
-    }
-
-    /// Peak resident set size since the last reset, in MB.
-    fn peak_mb(&self) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-            .map_or(0.0, |kb| kb / 1024.0)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// What one worker needs to send requests.
@@ -321,6 +188,7 @@ async fn request(ctx: &Ctx, workload: &str, cur: &mut Cursor) -> Result<(), Stri
         "W1" => ctx.send(&ctx.reader, W1, json!({})).await.map(drop),
         "W2" => ctx.send(&ctx.reader, W2, json!({})).await.map(drop),
         "W5" => ctx.send(&ctx.reader, W5, json!({})).await.map(drop),
+        "W6" => ctx.send(&ctx.reader, W6, json!({})).await.map(drop),
         "E1" => ctx.export().await.map(drop),
         "W3" => {
             let data = ctx
@@ -376,7 +244,7 @@ struct Row {
 
 async fn measure(server: &Server, ctx: &Arc<Ctx>, workload: &str, c: usize, secs: u64) -> Row {
     server.reset_peak();
-    let before = server.statements().await;
+    let before = server.metric("portfolio_sql_statements_total").await;
     let started = Instant::now();
     let run_for = Duration::from_secs(secs);
     let workers: Vec<_> = (0..c)
@@ -412,12 +280,10 @@ async fn measure(server: &Server, ctx: &Arc<Ctx>, workload: &str, c: usize, secs
         errors += e;
     }
     let secs = started.elapsed().as_secs_f64();
-    let statements = server.statements().await - before;
-    lat.sort();
-    let pct = |p: f64| {
-        lat.get(((lat.len() as f64 - 1.0) * p).round() as usize)
-            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-    };
+    let statements = server.metric("portfolio_sql_statements_total").await - before;
+    let mut ms: Vec<f64> = lat.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
+    ms.sort_by(f64::total_cmp);
+    let pct = |p: f64| percentile(&ms, p);
     Row {
         rps: lat.len() as f64 / secs,
         p50: pct(0.50),
@@ -445,7 +311,7 @@ async fn walk(ctx: &Ctx) -> (usize, Duration) {
 #[tokio::main]
 async fn main() {
     let o = options();
-    let (url, engine, cleanup) = fresh(o.database_url.as_deref());
+    let (url, engine, cleanup) = fresh(o.database_url.as_deref(), "bench");
     let t = Instant::now();
     let mut seed = portfolio(&url);
     seed.args(["seed", "synthetic", "--scale", "1"]);

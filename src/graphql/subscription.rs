@@ -14,8 +14,8 @@ use super::{by_opt_id, required};
 use std::sync::atomic::Ordering;
 
 use crate::domain::events::{self, DomainEvent, Notice};
-use crate::error::AppError;
 use crate::domain::{EventBus, Governance};
+use crate::error::AppError;
 
 /// Live events over WebSocket (`graphql-transport-ws` at `/graphql`).
 #[derive(Default)]
@@ -167,5 +167,80 @@ impl ReleaseEvent {
     /// When it was committed.
     async fn at(&self) -> DateTime<Utc> {
         self.0.at
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::StreamExt;
+
+    use super::*;
+
+    fn change(id: i64) -> Notice {
+        Notice::Event(DomainEvent::Change(events::ChangeEvent {
+            change_id: id,
+            project_id: None,
+            service_ids: vec![1],
+            services_elided: false,
+            action: "UPDATED".into(),
+            from: None,
+            to: None,
+            actor_id: None,
+            at: Utc::now(),
+        }))
+    }
+
+    fn ids(e: DomainEvent) -> Option<i64> {
+        match e {
+            DomainEvent::Change(c) => Some(c.change_id),
+            DomainEvent::Release(_) => None,
+        }
+    }
+
+    fn code(e: &async_graphql::Error) -> Option<String> {
+        e.extensions
+            .as_ref()
+            .and_then(|x| x.get("code"))
+            .map(|v| v.to_string())
+    }
+
+    #[tokio::test]
+    async fn a_subscriber_that_falls_behind_is_told_how_many_it_skipped_then_gets_the_newest() {
+        let bus = EventBus::in_process(4);
+        let mut stream = Box::pin(committed(&bus, ids));
+        for id in 1..=10 {
+            bus.publish(change(id));
+        }
+        let told = stream
+            .next()
+            .await
+            .and_then(Result::err)
+            .expect("an error first");
+        assert_eq!(code(&told).as_deref(), Some("\"EVENTS_MISSED\""));
+        assert!(
+            told.message.contains("skipped 6 events"),
+            "{}",
+            told.message
+        );
+        let mut rest = Vec::new();
+        for _ in 0..4 {
+            rest.push(stream.next().await.and_then(Result::ok));
+        }
+        assert_eq!(rest, [Some(7), Some(8), Some(9), Some(10)]);
+        assert_eq!(bus.counters().skipped.load(Ordering::Relaxed), 6);
+    }
+
+    #[tokio::test]
+    async fn a_gap_in_the_relay_reaches_every_subscriber_as_events_missed() {
+        let bus = EventBus::in_process(16);
+        let mut first = Box::pin(committed(&bus, ids));
+        let mut second = Box::pin(committed(&bus, ids));
+        bus.publish(Notice::Gap);
+        bus.publish(change(5));
+        for stream in [&mut first, &mut second] {
+            let told = stream.next().await.and_then(Result::err).expect("told");
+            assert_eq!(code(&told).as_deref(), Some("\"EVENTS_MISSED\""));
+            assert_eq!(stream.next().await.and_then(Result::ok), Some(5));
+        }
     }
 }

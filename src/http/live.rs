@@ -100,13 +100,14 @@ async fn serve(
     let live = state.live.clone();
     live.connections.fetch_add(1, Ordering::Relaxed);
     let (inbox, inbox_rx) = mpsc::channel::<Vec<u8>>(INBOX);
-    let incoming = Box::pin(futures_util::stream::unfold(inbox_rx, |mut rx| async move {
-        rx.recv().await.map(|m| (m, rx))
-    }));
+    let incoming = Box::pin(futures_util::stream::unfold(
+        inbox_rx,
+        |mut rx| async move { rx.recv().await.map(|m| (m, rx)) },
+    ));
     let db = state.db.clone();
     let anonymous_read = state.anonymous_read;
-    let mut engine = WebSocket::new(state.schema.clone(), incoming, protocol)
-        .on_connection_init(move |init| async move {
+    let mut engine = WebSocket::new(state.schema.clone(), incoming, protocol).on_connection_init(
+        move |init| async move {
             let header = init
                 .get("Authorization")
                 .or_else(|| init.get("authorization"))
@@ -126,11 +127,14 @@ async fn serve(
             data.insert(loader);
             data.insert(viewer);
             Ok(data)
-        });
+        },
+    );
     let mut shutdown = live.shutdown.clone();
     let mut ticks = tokio::time::interval(live.ping_interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut heard = Instant::now();
+    // Until the first message goes out (the acknowledgement), a close is a refused init.
+    let mut acknowledged = false;
     let send = |session: &mut Session, msg: WsMessageOut| {
         let mut session = session.clone();
         let timeout = live.send_timeout;
@@ -173,14 +177,20 @@ async fn serve(
             }
             to_client = engine.next() => match to_client {
                 Some(WsMessage::Text(text)) => {
+                    acknowledged = true;
                     if let Err(e) = send(&mut session, WsMessageOut::Text(text)).await {
                         break (e, None);
                     }
                 }
-                Some(WsMessage::Close(code, reason)) => break (End::Protocol, Some(CloseReason {
-                    code: code.into(),
-                    description: Some(reason),
-                })),
+                Some(WsMessage::Close(code, reason)) => {
+                    // graphql-transport-ws: a refused connection_init is 4403 Forbidden (the
+                    // engine says 1002 for every failure).
+                    let code = if !acknowledged && code == 1002 { 4403 } else { code };
+                    break (End::Protocol, Some(CloseReason {
+                        code: code.into(),
+                        description: Some(reason),
+                    }));
+                }
                 None => break (End::Protocol, Some(CloseCode::Normal.into())),
             },
             _ = ticks.tick() => {

@@ -17,8 +17,8 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 
 use crate::auth;
-use crate::domain::EventBus;
 use crate::db::StatementCounter;
+use crate::domain::EventBus;
 use crate::error::AppError;
 use crate::graphql::AppSchema;
 use crate::graphql::loaders::new_loader;

@@ -9,12 +9,16 @@ use std::collections::HashMap;
 use entity::TokenScope;
 use portfolio::config::ServeArgs;
 use portfolio::domain::tokens::{self, TokenRequest};
-use portfolio::startup::Application;
+use portfolio::startup::{Application, ShutdownHandle};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{Value, json};
 
 pub struct TestApp {
     pub address: String,
+    /// The database the server runs on (shared by `spawn_beside`).
+    pub database_url: String,
+    /// Stops the server as SIGTERM would.
+    pub shutdown: ShutdownHandle,
     pub client: reqwest::Client,
     /// The server's own pool, for minting tokens and checking rows behind the API.
     pub db: DatabaseConnection,
@@ -150,6 +154,7 @@ async fn spawn_in(sqlite: Sqlite, args: ServeArgs) -> TestApp {
         .await
         .expect("the application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let shutdown = app.shutdown_handle();
     let db = app.database().clone();
     let demo_tokens = app
         .demo_tokens()
@@ -159,10 +164,42 @@ async fn spawn_in(sqlite: Sqlite, args: ServeArgs) -> TestApp {
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
+        database_url: url,
+        shutdown,
         client: reqwest::Client::new(),
         db,
         demo_tokens,
         _database: dropper,
+    }
+}
+
+/// Whether the suite runs against PostgreSQL (`TEST_DATABASE_URL`).
+pub fn on_postgres() -> bool {
+    std::env::var("TEST_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres"))
+}
+
+/// A second server instance on `first`'s database, as behind a load balancer; the demo
+/// tokens are `first`'s. The database stays `first`'s to drop.
+pub async fn spawn_beside(first: &TestApp) -> TestApp {
+    let args = ServeArgs {
+        anonymous_read: Some(true),
+        ..ServeArgs::default()
+    };
+    let app = Application::build(&first.database_url, &args)
+        .await
+        .expect("the second instance builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let shutdown = app.shutdown_handle();
+    let db = app.database().clone();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        database_url: first.database_url.clone(),
+        shutdown,
+        client: reqwest::Client::new(),
+        db,
+        demo_tokens: first.demo_tokens.clone(),
+        _database: None,
     }
 }
 
@@ -257,6 +294,11 @@ impl TestApp {
 
     /// SQL statements the server has executed so far, from `/metrics`.
     pub async fn statements(&self) -> u64 {
+        self.metric("portfolio_sql_statements_total").await
+    }
+
+    /// A counter or gauge from `/metrics`.
+    pub async fn metric(&self, name: &str) -> u64 {
         let text = self
             .client
             .get(format!("{}/metrics", self.address))
@@ -267,9 +309,9 @@ impl TestApp {
             .await
             .expect("text");
         text.lines()
-            .find_map(|l| l.strip_prefix("portfolio_sql_statements_total "))
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
             .and_then(|n| n.trim().parse().ok())
-            .expect("the statement counter is exported")
+            .unwrap_or_else(|| panic!("{name} is exported"))
     }
 }
 

@@ -11,33 +11,58 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
 
-use crate::helpers::{TestApp, spawn_app, spawn_with};
+use sea_orm::ConnectionTrait;
+
+use crate::helpers::{TestApp, on_postgres, spawn_app, spawn_beside, spawn_with};
 use crate::ops::*;
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Opens a `graphql-transport-ws` socket and sends `connection_init` with `token`.
 async fn open(app: &TestApp, token: Option<&str>) -> Socket {
+    open_with(app, "graphql-transport-ws", token).await
+}
+
+/// Opens a socket speaking `protocol` and sends `connection_init` with `token`.
+async fn open_with(app: &TestApp, protocol: &str, token: Option<&str>) -> Socket {
+    let (mut socket, _) = connect_async(ws_request(app, protocol))
+        .await
+        .expect("websocket upgrade");
+    init(&mut socket, token).await;
+    socket
+}
+
+fn ws_request(
+    app: &TestApp,
+    protocol: &str,
+) -> tokio_tungstenite::tungstenite::handshake::client::Request {
     let url = format!("{}/graphql", app.address.replacen("http", "ws", 1));
     let mut request = url.into_client_request().expect("a ws request");
-    request.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        "graphql-transport-ws".parse().expect("header"),
-    );
-    let (mut socket, _) = connect_async(request).await.expect("websocket upgrade");
+    request
+        .headers_mut()
+        .insert("Sec-WebSocket-Protocol", protocol.parse().expect("header"));
+    request
+}
+
+async fn init<S>(socket: &mut WebSocketStream<S>, token: Option<&str>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     let payload = token.map_or(
         json!({}),
         |t| json!({ "Authorization": format!("Bearer {t}") }),
     );
     send(
-        &mut socket,
+        socket,
         json!({ "type": "connection_init", "payload": payload }),
     )
     .await;
-    socket
 }
 
-async fn send(socket: &mut Socket, message: Value) {
+async fn send<S>(socket: &mut WebSocketStream<S>, message: Value)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     socket
         .send(Message::Text(message.to_string().into()))
         .await
@@ -45,7 +70,10 @@ async fn send(socket: &mut Socket, message: Value) {
 }
 
 /// The next JSON message, or `None` when the server closed the socket.
-async fn next(socket: &mut Socket) -> Option<Value> {
+async fn next<S>(socket: &mut WebSocketStream<S>) -> Option<Value>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     loop {
         let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
             .await
@@ -58,14 +86,35 @@ async fn next(socket: &mut Socket) -> Option<Value> {
     }
 }
 
+const CHANGE_EVENTS: &str = "subscription($service: ID) { changeEvents(serviceId: $service) { action fromStatus toStatus actor { email } change { number status } } }";
+
 /// Subscribes to `changeEvents` with `args` under subscription id `id`.
 async fn subscribe(socket: &mut Socket, id: &str, variables: Value) {
+    subscribe_to(socket, id, CHANGE_EVENTS, variables).await;
+}
+
+/// Waits for the acknowledgement, then subscribes with `query`.
+async fn subscribe_to<S>(socket: &mut WebSocketStream<S>, id: &str, query: &str, variables: Value)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     assert_eq!(
         next(socket).await.map(|m| m["type"].clone()),
         Some(json!("connection_ack"))
     );
-    let query = "subscription($service: ID) { changeEvents(serviceId: $service) { action fromStatus toStatus actor { email } change { number status } } }";
     send(socket, json!({ "id": id, "type": "subscribe", "payload": { "query": query, "variables": variables } })).await;
+}
+
+/// Waits until `/metrics` shows `want` subscriptions on `app` (a subscription is registered
+/// when the server first polls it, just after the message arrives).
+async fn until_subscribed(app: &TestApp, want: u64) {
+    for _ in 0..100 {
+        if app.metric("portfolio_subscriptions").await >= want {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("{want} subscriptions never registered");
 }
 
 async fn event(socket: &mut Socket) -> Value {
@@ -142,16 +191,284 @@ async fn a_connection_without_a_token_is_refused_when_anonymous_reads_are_off() 
     })
     .await;
     let mut socket = open(&app, None).await;
-    let answer = next(&mut socket).await;
-    assert!(
-        answer
-            .as_ref()
-            .is_none_or(|m| m["type"] != "connection_ack"),
-        "{answer:?}"
+    let mut close = None;
+    while let Some(Ok(message)) = socket.next().await {
+        match message {
+            Message::Close(frame) => {
+                close = frame;
+                break;
+            }
+            Message::Text(text) => panic!("nothing but a close is sent: {text}"),
+            _ => {}
+        }
+    }
+    let close = close.expect("a close frame");
+    assert_eq!(
+        u16::from(close.code),
+        4403,
+        "graphql-transport-ws: Forbidden"
     );
+    assert!(close.reason.contains("bearer token"), "{}", close.reason);
     let mut socket = open(&app, Some(&app.token("requester"))).await;
     assert_eq!(
         next(&mut socket).await.map(|m| m["type"].clone()),
         Some(json!("connection_ack"))
     );
+}
+
+#[tokio::test]
+async fn the_legacy_graphql_ws_protocol_is_spoken_too() {
+    let app = spawn_app().await;
+    let mut socket = open_with(&app, "graphql-ws", Some(&app.token("requester"))).await;
+    assert_eq!(
+        next(&mut socket).await.map(|m| m["type"].clone()),
+        Some(json!("connection_ack"))
+    );
+    send(
+        &mut socket,
+        json!({ "id": "1", "type": "start", "payload": { "query": CHANGE_EVENTS } }),
+    )
+    .await;
+    until_subscribed(&app, 1).await;
+    draft(&app, &app.token("requester"), "NORMAL", "LOW", json!({})).await;
+    let message = next(&mut socket).await.expect("an event");
+    assert_eq!(message["type"], "data", "{message}");
+    assert_eq!(
+        message["payload"]["data"]["changeEvents"]["action"],
+        "CREATED"
+    );
+}
+
+#[tokio::test]
+async fn release_events_reach_only_the_subscribers_of_their_project() {
+    let app = spawn_app().await;
+    let farid = app.token("release");
+    let web = project_id(&app, "PRJ-2026-001").await;
+    let other = project_id(&app, "PRJ-2026-002").await;
+    let query = "subscription($project: ID) { releaseEvents(projectId: $project) { action fromStatus toStatus actor { email } release { name project { code } } } }";
+    let mut watcher = open(&app, Some(&farid)).await;
+    subscribe_to(&mut watcher, "1", query, json!({ "project": web })).await;
+    until_subscribed(&app, 1).await;
+    for (name, project) in [("Other project's", &other), ("Ours", &web)] {
+        release_ok(
+            &app,
+            &farid,
+            "createRelease",
+            json!({ "input": { "name": name, "version": "1.0", "type": "MINOR", "projectId": project } }),
+        )
+        .await;
+    }
+    let message = next(&mut watcher).await.expect("an event");
+    let event = &message["payload"]["data"]["releaseEvents"];
+    assert_eq!(event["release"]["name"], "Ours", "{message}");
+    assert_eq!(event["release"]["project"]["code"], "PRJ-2026-001");
+    assert_eq!(
+        (
+            event["action"].as_str(),
+            event["fromStatus"].as_str(),
+            event["toStatus"].as_str()
+        ),
+        (Some("CREATED"), None, Some("PLANNED"))
+    );
+    assert_eq!(event["actor"]["email"], "farid@portfolio.example");
+}
+
+#[tokio::test]
+async fn a_subscriber_on_one_instance_receives_what_is_committed_on_another() {
+    if !on_postgres() {
+        eprintln!("instances share events through PostgreSQL only: set TEST_DATABASE_URL");
+        return;
+    }
+    let a = spawn_app().await;
+    let b = spawn_beside(&a).await;
+    let requester = a.token("requester");
+    let mut on_a = open(&a, Some(&requester)).await;
+    subscribe(&mut on_a, "1", json!({})).await;
+    until_subscribed(&a, 1).await;
+    let id = draft(&b, &requester, "NORMAL", "LOW", json!({})).await;
+    change_ok(&b, &requester, "submitChange", json!({ "id": id })).await;
+    let created = event(&mut on_a).await;
+    let submitted = event(&mut on_a).await;
+    assert_eq!(
+        (created["action"].as_str(), submitted["action"].as_str()),
+        (Some("CREATED"), Some("SUBMITTED"))
+    );
+    assert_eq!(submitted["change"]["status"], "SUBMITTED");
+    b.shutdown.stop().await;
+}
+
+#[tokio::test]
+async fn after_losing_its_listener_connection_an_instance_reconnects_and_says_events_were_missed() {
+    if !on_postgres() {
+        eprintln!("the event listener exists on PostgreSQL only: set TEST_DATABASE_URL");
+        return;
+    }
+    let app = spawn_app().await;
+    let requester = app.token("requester");
+    let mut socket = open(&app, Some(&requester)).await;
+    subscribe(&mut socket, "1", json!({})).await;
+    until_subscribed(&app, 1).await;
+    // What a database restart does to the listener's connection.
+    let killed = app
+        .db
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            format!(
+                "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
+                 WHERE application_name = '{}' AND datname = current_database()",
+                portfolio::relay::APPLICATION_NAME
+            ),
+        ))
+        .await
+        .expect("terminate the listener")
+        .and_then(|row| row.try_get::<i64>("", "n").ok());
+    assert_eq!(killed, Some(1), "one listener per instance");
+    let missed = next(&mut socket).await.expect("a notice");
+    assert_eq!(missed["type"], "next", "{missed}");
+    assert_eq!(
+        missed["payload"]["errors"][0]["extensions"]["code"], "EVENTS_MISSED",
+        "{missed}"
+    );
+    draft(&app, &requester, "NORMAL", "LOW", json!({})).await;
+    assert_eq!(event(&mut socket).await["action"], "CREATED");
+    assert_eq!(
+        app.metric("portfolio_event_listener_reconnects_total")
+            .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn idle_clients_are_pinged_and_silent_ones_disconnected() {
+    let app = spawn_with(ServeArgs {
+        demo: true,
+        anonymous_read: Some(true),
+        ws_ping_interval: Duration::from_millis(200),
+        ws_idle_timeout: Duration::from_millis(700),
+        ..ServeArgs::default()
+    })
+    .await;
+    let mut answering = open(&app, None).await;
+    let silent = open(&app, None).await;
+    // The answering client reads (tungstenite answers pings as it reads) for 1.5 s.
+    let mut pings = 0;
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(1500);
+    while let Ok(Some(Ok(message))) = tokio::time::timeout_at(deadline, answering.next()).await {
+        pings += usize::from(matches!(message, Message::Ping(_)));
+    }
+    assert!(pings >= 2, "an idle client is pinged ({pings} pings)");
+    send(&mut answering, json!({ "type": "ping" })).await;
+    let mut pong = None;
+    while let Some(m) = next(&mut answering).await {
+        if m["type"] == "pong" {
+            pong = Some(m);
+            break;
+        }
+    }
+    assert!(pong.is_some(), "a client that answers stays connected");
+    // The silent one read nothing, so never answered a ping: the server dropped it (its
+    // close frame is lost: the client's queued pongs hit the closed socket first).
+    assert_eq!(app.metric("portfolio_websocket_connections").await, 1);
+    drop(silent);
+}
+
+#[tokio::test]
+async fn shutting_down_closes_every_socket_as_going_away() {
+    let app = spawn_app().await;
+    let mut socket = open(&app, Some(&app.token("requester"))).await;
+    subscribe(&mut socket, "1", json!({})).await;
+    until_subscribed(&app, 1).await;
+    app.shutdown.stop().await;
+    let mut close = None;
+    while let Some(Ok(message)) = socket.next().await {
+        if let Message::Close(frame) = message {
+            close = frame;
+            break;
+        }
+    }
+    let close = close.expect("a close frame");
+    assert_eq!(u16::from(close.code), 1001);
+    assert_eq!(close.reason.as_str(), "server shutting down");
+}
+
+#[tokio::test]
+async fn a_stalled_subscriber_blocks_neither_mutations_nor_other_subscribers_and_is_dropped() {
+    let app = spawn_with(ServeArgs {
+        demo: true,
+        anonymous_read: Some(true),
+        ws_send_timeout: Duration::from_millis(500),
+        ..ServeArgs::default()
+    })
+    .await;
+    let requester = app.token("requester");
+    // Heavy events, and a client that stops reading with a tiny receive buffer: the
+    // server's writes to it soon find the socket full.
+    let heavy = "subscription { changeEvents { action change { number title description \
+        services(first: 20) { nodes { key name description owner { name email } } } \
+        history(first: 20) { nodes { action at } } } } }";
+    let tcp = tokio::net::TcpSocket::new_v4().expect("a socket");
+    tcp.set_recv_buffer_size(4096).expect("a small buffer");
+    let addr = app
+        .address
+        .trim_start_matches("http://")
+        .parse()
+        .expect("an address");
+    let stream = tcp.connect(addr).await.expect("connected");
+    let (mut stalled, _) =
+        tokio_tungstenite::client_async(ws_request(&app, "graphql-transport-ws"), stream)
+            .await
+            .expect("websocket upgrade");
+    init(&mut stalled, None).await;
+    subscribe_to(&mut stalled, "1", heavy, json!({})).await;
+    let mut healthy = open(&app, None).await;
+    subscribe(&mut healthy, "1", json!({})).await;
+    until_subscribed(&app, 2).await;
+    assert_eq!(app.metric("portfolio_websocket_connections").await, 2);
+
+    let reader = tokio::spawn(async move {
+        let mut numbers = Vec::new();
+        while numbers.len() < 150 {
+            let Some(message) = next(&mut healthy).await else {
+                break;
+            };
+            numbers.push(message["payload"]["data"]["changeEvents"]["change"]["number"].clone());
+        }
+        numbers
+    });
+    let mut created = Vec::new();
+    for i in 0..150 {
+        let input = change_input(
+            &app,
+            "NORMAL",
+            "LOW",
+            json!({ "title": format!("Load {i}") }),
+        )
+        .await;
+        let c = tokio::time::timeout(
+            Duration::from_secs(10),
+            app.ok_as(
+                &requester,
+                "mutation($input: CreateChangeInput!) { createChange(input: $input) { number } }",
+                json!({ "input": input }),
+            ),
+        )
+        .await
+        .expect("a mutation is never held up by a subscriber");
+        created.push(c["createChange"]["number"].clone());
+    }
+    let received = tokio::time::timeout(Duration::from_secs(20), reader)
+        .await
+        .expect("the healthy subscriber keeps up")
+        .expect("reader");
+    assert_eq!(received, created, "every event, in commit order");
+    let mut open_sockets = 2;
+    for _ in 0..100 {
+        open_sockets = app.metric("portfolio_websocket_connections").await;
+        if open_sockets == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(open_sockets, 1, "the stalled socket was dropped");
+    drop(stalled);
 }
