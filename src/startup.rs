@@ -124,6 +124,7 @@ impl Application {
                 send_timeout: args.ws_send_timeout,
                 shutdown: stopping,
                 connections: Arc::default(),
+                loader: graphql::loaders::shared_loader(db.clone()),
             },
         };
         let server = run(listener, state).map_err(|source| StartError::Bind {

@@ -25,12 +25,24 @@ pub type AppLoader = DataLoader<Loaders, HashMapCache>;
 pub type LoadError = Arc<AppError>;
 
 /// Creates the loader of one request.
-pub fn new_loader(db: DatabaseConnection) -> AppLoader {
+pub fn new_loader(db: DatabaseConnection) -> Arc<AppLoader> {
     // A portal page easily needs the releases of over a thousand changes; one statement
     // for them all beats the default cap of 1,000 keys. Both engines take far more bound
     // parameters than this.
-    DataLoader::with_cache(Loaders { db }, tokio::spawn, HashMapCache::default())
-        .max_batch_size(MAX_BATCH)
+    Arc::new(
+        DataLoader::with_cache(Loaders { db }, tokio::spawn, HashMapCache::default())
+            .max_batch_size(MAX_BATCH),
+    )
+}
+
+/// Creates the loader every subscription of an instance shares. It batches but never
+/// caches: an event reaches all subscribers at once, so the hundred of them asking for the
+/// same change within the batching window cost one statement, and each event is resolved
+/// against the rows as they are now. Loaders hold no per-viewer state, so sharing is safe.
+pub fn shared_loader(db: DatabaseConnection) -> Arc<AppLoader> {
+    let loader = new_loader(db);
+    loader.enable_all_cache(false);
+    loader
 }
 
 /// Most keys one loader statement carries.

@@ -61,7 +61,7 @@ impl From<AppError> for async_graphql::Error {
 
 /// The request's loader.
 pub fn loader<'a>(ctx: &Context<'a>) -> &'a AppLoader {
-    ctx.data_unchecked::<AppLoader>()
+    ctx.data_unchecked::<Arc<AppLoader>>()
 }
 
 /// The database connection pool.

@@ -25,7 +25,7 @@ use tokio::sync::{mpsc, watch};
 use super::AppState;
 use crate::auth;
 use crate::error::AppError;
-use crate::graphql::loaders::new_loader;
+use crate::graphql::loaders::AppLoader;
 
 /// Largest message a client may send (a subscription document with its variables).
 const MAX_MESSAGE: usize = 64 * 1024;
@@ -33,7 +33,7 @@ const MAX_MESSAGE: usize = 64 * 1024;
 const INBOX: usize = 64;
 
 /// How the server keeps WebSocket connections healthy.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct LiveSettings {
     /// A ping is sent after this long without traffic from the client.
     pub ping_interval: Duration,
@@ -45,6 +45,8 @@ pub struct LiveSettings {
     pub shutdown: watch::Receiver<bool>,
     /// Open WebSocket connections, for `/metrics`.
     pub connections: Arc<AtomicUsize>,
+    /// The loader all subscriptions share (batching, no cache).
+    pub loader: Arc<AppLoader>,
 }
 
 /// Upgrades `GET /graphql` to a WebSocket speaking one of the GraphQL protocols.
@@ -105,6 +107,7 @@ async fn serve(
         |mut rx| async move { rx.recv().await.map(|m| (m, rx)) },
     ));
     let db = state.db.clone();
+    let loader = live.loader.clone();
     let anonymous_read = state.anonymous_read;
     let mut engine = WebSocket::new(state.schema.clone(), incoming, protocol).on_connection_init(
         move |init| async move {
@@ -119,10 +122,6 @@ async fn serve(
                 )
                 .into());
             }
-            // Events arrive over hours: the connection's loader batches but never caches,
-            // so each event is resolved against the current rows.
-            let loader = new_loader(db);
-            loader.enable_all_cache(false);
             let mut data = async_graphql::Data::default();
             data.insert(loader);
             data.insert(viewer);

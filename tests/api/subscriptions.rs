@@ -472,3 +472,32 @@ async fn a_stalled_subscriber_blocks_neither_mutations_nor_other_subscribers_and
     assert_eq!(open_sockets, 1, "the stalled socket was dropped");
     drop(stalled);
 }
+
+#[tokio::test]
+async fn subscribers_share_the_statements_that_resolve_an_event() {
+    let app = spawn_app().await;
+    let requester = app.token("requester");
+    let mut cost = Vec::new();
+    let mut sockets = Vec::new();
+    for n in [1usize, 20] {
+        while sockets.len() < n {
+            let mut socket = open(&app, Some(&requester)).await;
+            subscribe(&mut socket, "1", json!({})).await;
+            sockets.push(socket);
+        }
+        until_subscribed(&app, n as u64).await;
+        let before = app.statements().await;
+        draft(&app, &requester, "NORMAL", "LOW", json!({})).await;
+        for socket in &mut sockets {
+            let e = event(socket).await;
+            assert_eq!(e["action"], "CREATED");
+            assert_eq!(e["actor"]["email"], "laura@portfolio.example");
+        }
+        cost.push(app.statements().await - before);
+    }
+    // Resolving `change` and `actor` per subscriber would add 2 statements per extra one.
+    assert!(
+        cost[1] < cost[0] + 19,
+        "statements for one event with 1 and with 20 subscribers: {cost:?}"
+    );
+}
