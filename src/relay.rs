@@ -99,9 +99,10 @@ async fn relay(
 ) -> Result<(), sea_orm::sqlx::Error> {
     loop {
         let Some(notification) = listener.try_recv().await? else {
-            return Err(sea_orm::sqlx::Error::Protocol(
-                "the listening connection closed".into(),
-            ));
+            return Err(sea_orm::sqlx::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::ConnectionAborted,
+                "the listening connection closed",
+            )));
         };
         match parse_payload(notification.payload()) {
             Ok(events) => {
