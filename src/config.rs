@@ -14,6 +14,10 @@ pub struct Cli {
     pub database_url: String,
 
     /// What to do; `serve` when omitted.
+    /// Log lines as `text` (for people) or `json` (one object per line, for collectors).
+    #[arg(long, env = "PORTFOLIO_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 
@@ -23,6 +27,13 @@ pub struct Cli {
 }
 
 /// The embedded default: a SQLite file in the working directory, created when missing.
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://portfolio.db?mode=rwc";
 
 /// Commands of the `portfolio` binary.
@@ -159,6 +170,46 @@ pub struct ServeArgs {
     /// WebSocket: disconnect a client whose socket accepts nothing for this long (e.g. `10s`).
     #[arg(long, env = "PORTFOLIO_WS_SEND_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
     pub ws_send_timeout: Duration,
+
+    /// Largest request body in bytes; a larger one is refused with 413.
+    #[arg(long, env = "PORTFOLIO_MAX_BODY_BYTES", default_value_t = 1_048_576)]
+    pub max_body_bytes: usize,
+
+    /// Most operations in one batched POST (a JSON array of requests).
+    #[arg(long, env = "PORTFOLIO_MAX_BATCH", default_value_t = 10)]
+    pub max_batch: usize,
+
+    /// Most aliased fields in one document, fragments expanded (alias batching attacks).
+    #[arg(long, env = "PORTFOLIO_MAX_ALIASES", default_value_t = 50)]
+    pub max_aliases: usize,
+
+    /// Longest an operation may execute before it is stopped with LIMIT_EXCEEDED (e.g. `30s`).
+    #[arg(long, env = "PORTFOLIO_REQUEST_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub request_timeout: Duration,
+
+    /// Operations slower than this are logged with their name and duration (e.g. `1s`).
+    #[arg(long, env = "PORTFOLIO_SLOW_REQUEST", default_value = "1s", value_parser = humantime::parse_duration)]
+    pub slow_request: Duration,
+
+    /// Answer introspection (`__schema`, `__type`) and suggest field names in errors. Turn it
+    /// off where the schema should not be discoverable.
+    #[arg(long, env = "PORTFOLIO_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub introspection: bool,
+
+    /// Serve the GraphiQL IDE at `/`.
+    #[arg(long, env = "PORTFOLIO_GRAPHIQL", default_value_t = true, action = clap::ArgAction::Set)]
+    pub graphiql: bool,
+
+    /// Browser origins allowed to call the API, comma-separated (e.g.
+    /// `https://portal.example`); none: no cross-origin access. A listed set also applies to
+    /// same-origin pages that send an `Origin` header, such as GraphiQL: list the server's
+    /// own origin too if you use it.
+    #[arg(long, env = "PORTFOLIO_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+
+    /// Documents remembered for automatic persisted queries (per instance).
+    #[arg(long, env = "PORTFOLIO_APQ_CACHE", default_value_t = 1000)]
+    pub apq_cache: usize,
 }
 
 impl Default for ServeArgs {
@@ -175,6 +226,15 @@ impl Default for ServeArgs {
             ws_ping_interval: Duration::from_secs(15),
             ws_idle_timeout: Duration::from_secs(45),
             ws_send_timeout: Duration::from_secs(10),
+            max_body_bytes: 1_048_576,
+            max_batch: 10,
+            max_aliases: 50,
+            request_timeout: Duration::from_secs(30),
+            slow_request: Duration::from_secs(1),
+            introspection: true,
+            graphiql: true,
+            cors_origins: Vec::new(),
+            apq_cache: 1000,
         }
     }
 }

@@ -3,7 +3,10 @@
 
 use std::net::TcpListener;
 
+use actix_cors::Cors;
 use actix_web::dev::Server;
+use actix_web::http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use actix_web::middleware::Condition;
 use actix_web::{App, HttpServer, web};
 use std::sync::Arc;
 
@@ -15,7 +18,7 @@ use crate::config::{DEFAULT_DATABASE_URL, ServeArgs};
 use crate::db;
 use crate::domain::{EventBus, Governance};
 use crate::graphql::{self, Limits};
-use crate::http::{self, AppState, LiveSettings};
+use crate::http::{self, AppState, LiveSettings, Metrics, RequestLimits};
 use crate::relay;
 use crate::seed;
 
@@ -99,6 +102,8 @@ impl Application {
         let limits = Limits {
             depth: args.max_depth,
             complexity: args.max_complexity,
+            introspection: args.introspection,
+            persisted_queries: args.apq_cache,
         };
         let (shutdown, stopping) = watch::channel(false);
         let bus = if sqlite {
@@ -111,23 +116,39 @@ impl Application {
         let governance = Governance::new(db.clone(), bus.clone());
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let operations = args.max_concurrent_operations.unwrap_or(cores).max(1);
+        let connections = Arc::default();
         let state = AppState {
             schema: graphql::build_schema(db.clone(), governance, limits),
             db: db.clone(),
-            statements,
             anonymous_read,
             operations: Arc::new(Semaphore::new(operations)),
-            events: bus,
+            limits: RequestLimits {
+                max_body_bytes: args.max_body_bytes,
+                max_batch: args.max_batch.max(1),
+                max_aliases: args.max_aliases,
+                timeout: args.request_timeout,
+                slow: args.slow_request,
+            },
+            metrics: Arc::new(Metrics::new(
+                db.clone(),
+                statements,
+                bus,
+                Arc::clone(&connections),
+            )),
             live: LiveSettings {
                 ping_interval: args.ws_ping_interval,
                 idle_timeout: args.ws_idle_timeout,
                 send_timeout: args.ws_send_timeout,
                 shutdown: stopping,
-                connections: Arc::default(),
+                connections,
                 loader: graphql::loaders::shared_loader(db.clone()),
             },
         };
-        let server = run(listener, state).map_err(|source| StartError::Bind {
+        let site = Site {
+            graphiql: args.graphiql,
+            cors_origins: args.cors_origins.clone(),
+        };
+        let server = run(listener, state, site).map_err(|source| StartError::Bind {
             bind: args.bind.clone(),
             source,
         })?;
@@ -220,13 +241,28 @@ async fn stop_signal() {
     }
 }
 
-fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+/// What the HTTP app serves besides the API.
+struct Site {
+    graphiql: bool,
+    cors_origins: Vec<String>,
+}
+
+fn run(listener: TcpListener, state: AppState, site: Site) -> std::io::Result<Server> {
     let data = web::Data::new(state);
+    let routes = http::routes(site.graphiql);
+    let origins = site.cors_origins;
     let server = HttpServer::new(move || {
+        let cors = origins
+            .iter()
+            .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
+            .allowed_methods(["GET", "POST"])
+            .allowed_headers([AUTHORIZATION, CONTENT_TYPE, ACCEPT])
+            .max_age(3600);
         App::new()
+            .wrap(Condition::new(!origins.is_empty(), cors))
             .wrap(TracingLogger::default())
             .app_data(data.clone())
-            .configure(http::routes)
+            .configure(routes.clone())
     })
     .disable_signals()
     .listen(listener)?

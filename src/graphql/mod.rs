@@ -15,6 +15,9 @@ pub mod viewer;
 use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
+use async_graphql::extensions::apollo_persisted_queries::{
+    ApolloPersistedQueries, LruCacheStorage,
+};
 use async_graphql::{Context, ErrorExtensions, Schema};
 use sea_orm::{DatabaseConnection, EntityTrait};
 
@@ -33,16 +36,27 @@ pub struct Limits {
     pub depth: usize,
     /// Largest complexity (number of fields, connection fields weighted by page size).
     pub complexity: usize,
+    /// Whether introspection and field suggestions are served.
+    pub introspection: bool,
+    /// Documents remembered for automatic persisted queries.
+    pub persisted_queries: usize,
 }
 
 /// Builds the schema once, at start-up; per-request data (the loader) is added per request.
 pub fn build_schema(db: DatabaseConnection, governance: Governance, limits: Limits) -> AppSchema {
-    Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
+    let mut builder = Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
         .data(db)
         .data(governance)
         .limit_depth(limits.depth)
         .limit_complexity(limits.complexity)
-        .finish()
+        .extension(ApolloPersistedQueries::new(LruCacheStorage::new(
+            limits.persisted_queries.max(1),
+        )));
+    if !limits.introspection {
+        // Suggestions ("did you mean …") would leak the field names introspection hides.
+        builder = builder.disable_introspection().disable_suggestions();
+    }
+    builder.finish()
 }
 
 /// The SDL of the schema, as `portfolio schema` prints it and `schema.graphql` holds it.

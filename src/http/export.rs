@@ -8,7 +8,7 @@ use actix_web::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::{InputType, Name, Value};
 
-use super::{AppState, error_response, viewer_of};
+use super::{AppState, error_response, refused, viewer_of};
 use crate::error::{AppError, AppResult};
 use crate::graphql::inputs::{ChangeFilter, ReleaseFilter};
 use crate::store::export::{ChangeExport, ReleaseExport};
@@ -114,8 +114,8 @@ pub async fn changes_csv(
     http: HttpRequest,
     params: web::Query<Vec<(String, String)>>,
 ) -> HttpResponse {
-    if let Err(response) = viewer_of(&state, &http).await {
-        return response;
+    if let Err(err) = viewer_of(&state, &http).await {
+        return refused(err);
     }
     let filter = match filter::<ChangeFilter>(&params, &CHANGE_PARAMS).and_then(|f| f.resolve(None))
     {
@@ -134,8 +134,8 @@ pub async fn releases_csv(
     http: HttpRequest,
     params: web::Query<Vec<(String, String)>>,
 ) -> HttpResponse {
-    if let Err(response) = viewer_of(&state, &http).await {
-        return response;
+    if let Err(err) = viewer_of(&state, &http).await {
+        return refused(err);
     }
     let filter = match filter::<ReleaseFilter>(&params, &RELEASE_PARAMS).and_then(|f| f.resolve()) {
         Ok(f) => f,
