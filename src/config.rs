@@ -41,6 +41,23 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://portfolio.db?mode=rwc";
 pub enum Command {
     /// Migrate the database, then serve GraphQL (the default).
     Serve(ServeArgs),
+    /// Print the effective configuration — each setting, its value and where it came from
+    /// (flag, environment or default) — with passwords masked; takes the same flags as
+    /// `serve`.
+    Config(ServeArgs),
+    /// Write the whole portfolio (every table, ids, versions, audit trail) as one JSON
+    /// document, identical whichever engine holds it.
+    Export {
+        /// File to write; standard output when absent.
+        #[arg(long, short)]
+        output: Option<std::path::PathBuf>,
+    },
+    /// Load a document written by `export` into an empty database, in one transaction: a
+    /// malformed or partial file writes nothing.
+    Import {
+        /// The document to load.
+        file: std::path::PathBuf,
+    },
     /// Apply pending migrations and exit.
     Migrate,
     /// Load a data set into an empty database.
@@ -236,5 +253,85 @@ impl Default for ServeArgs {
             cors_origins: Vec::new(),
             apq_cache: 1000,
         }
+    }
+}
+
+/// A URL with its password, if any, replaced by `****`.
+pub fn mask_password(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_owned();
+    };
+    let rest = &url[scheme_end + 3..];
+    let Some(at) = rest.find('@') else {
+        return url.to_owned();
+    };
+    match rest[..at].find(':') {
+        Some(colon) => format!(
+            "{}{}:****{}",
+            &url[..scheme_end + 3],
+            &rest[..colon],
+            &rest[at..]
+        ),
+        None => url.to_owned(),
+    }
+}
+
+/// The effective settings of `matches` (parsed by `command`): name, value and source, for
+/// every argument that is a setting; secrets masked.
+pub fn effective(
+    command: &clap::Command,
+    matches: &clap::ArgMatches,
+) -> Vec<(String, String, String)> {
+    use clap::parser::ValueSource;
+    command
+        .get_arguments()
+        .filter(|a| !matches!(a.get_id().as_str(), "help" | "version"))
+        .map(|a| {
+            let id = a.get_id().as_str();
+            let name = a.get_long().unwrap_or(id).to_owned();
+            let raw: Vec<String> = matches
+                .get_raw(id)
+                .map(|vals| vals.map(|v| v.to_string_lossy().into_owned()).collect())
+                .unwrap_or_default();
+            let mut value = if raw.is_empty() {
+                "(not set)".to_owned()
+            } else {
+                raw.join(",")
+            };
+            if name.contains("url") {
+                value = mask_password(&value);
+            }
+            let source = match matches.value_source(id) {
+                Some(ValueSource::CommandLine) => "flag".to_owned(),
+                Some(ValueSource::EnvVariable) => a
+                    .get_env()
+                    .map(|e| format!("env {}", e.to_string_lossy()))
+                    .unwrap_or_else(|| "env".to_owned()),
+                Some(ValueSource::DefaultValue) => "default".to_owned(),
+                _ => "default".to_owned(),
+            };
+            (name, value, source)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_in_urls_are_masked_and_the_rest_kept() {
+        assert_eq!(
+            mask_password("postgres://app:s3cret@db.internal:5432/portfolio"),
+            "postgres://app:****@db.internal:5432/portfolio"
+        );
+        assert_eq!(
+            mask_password("postgres://app@db/portfolio"),
+            "postgres://app@db/portfolio"
+        );
+        assert_eq!(
+            mask_password("sqlite://portfolio.db?mode=rwc"),
+            "sqlite://portfolio.db?mode=rwc"
+        );
     }
 }

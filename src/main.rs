@@ -2,16 +2,20 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{ArgMatches, CommandFactory, FromArgMatches};
 use portfolio::config::{Cli, Command, SeedSet, TokenCommand};
 use portfolio::domain::tokens;
-use portfolio::{db, graphql, seed, startup::Application, telemetry};
+use portfolio::{config, db, graphql, seed, startup::Application, telemetry, transfer};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     telemetry::init(cli.log_format);
-    match run(cli).await {
+    match run(cli, &matches).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e}");
@@ -21,10 +25,63 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+async fn run(cli: Cli, matches: &ArgMatches) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
         None => serve(&cli.database_url, &cli.serve).await,
         Some(Command::Serve(args)) => serve(&cli.database_url, &args).await,
+        Some(Command::Config(_)) => {
+            let top = Cli::command();
+            let mut rows: Vec<(String, String, String)> = config::effective(&top, matches)
+                .into_iter()
+                .filter(|(name, _, _)| matches!(name.as_str(), "database-url" | "log-format"))
+                .collect();
+            if let (Some(sub), Some(sub_matches)) = (
+                top.find_subcommand("config"),
+                matches.subcommand_matches("config"),
+            ) {
+                rows.extend(config::effective(sub, sub_matches));
+            }
+            let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
+            for (name, value, source) in rows {
+                println!("{name:<width$}  {value}  ({source})");
+            }
+            Ok(())
+        }
+        Some(Command::Export { output }) => {
+            let (conn, _) = db::connect(&cli.database_url, None).await?;
+            db::migrate(&conn).await?;
+            let started = std::time::Instant::now();
+            let rows = match output {
+                Some(path) => {
+                    let file = std::fs::File::create(&path)?;
+                    let mut out = std::io::BufWriter::new(file);
+                    transfer::export(&conn, &mut out).await?
+                }
+                None => {
+                    let stdout = std::io::stdout();
+                    let mut out = std::io::BufWriter::new(stdout.lock());
+                    transfer::export(&conn, &mut out).await?
+                }
+            };
+            eprintln!(
+                "exported {rows} rows in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Some(Command::Import { file }) => {
+            let document =
+                std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let (conn, _) = db::connect(&cli.database_url, None).await?;
+            db::migrate(&conn).await?;
+            let started = std::time::Instant::now();
+            let rows = transfer::import(&conn, &document).await?;
+            println!(
+                "imported {rows} rows in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
         Some(Command::Schema) => {
             print!("{}", graphql::sdl());
             Ok(())

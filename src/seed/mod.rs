@@ -1,5 +1,6 @@
 //! Data sets: the demo portfolio, and the deterministic synthetic portfolio for benchmarks.
 
+pub mod bulk;
 pub mod demo;
 pub mod synthetic;
 

@@ -11,17 +11,17 @@ use std::fmt;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use entity::*;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use sea_orm::{
-    ActiveModelBehavior, ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbBackend,
-    EntityTrait, IntoActiveModel, Iterable, TransactionTrait,
+    ActiveModelBehavior, ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, TransactionTrait,
 };
 use serde_json::json;
 
+use super::bulk;
 use crate::error::AppResult;
 
 /// Most bound parameters one statement carries (below SQLite's 32,766; PostgreSQL allows 65,535).
-const MAX_PARAMS: usize = 30_000;
 /// Rows per transaction: large enough to amortise commits, small enough to show progress.
 const ROWS_PER_TXN: usize = 5_000;
 
@@ -152,11 +152,7 @@ pub async fn load(db: &DatabaseConnection, scale: usize) -> AppResult<Counts> {
         releases: plan.releases.len(),
         rows: total,
     };
-    let bar = ProgressBar::new(total as u64).with_style(
-        ProgressStyle::with_template("{msg:>16} [{bar:40}] {pos}/{len} rows, {per_sec}, {elapsed}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
+    let bar = bulk::progress(total as u64);
     insert(db, &bar, "people", plan.people).await?;
     insert(db, &bar, "partners", plan.partners).await?;
     insert(db, &bar, "services", plan.services).await?;
@@ -177,14 +173,13 @@ pub async fn load(db: &DatabaseConnection, scale: usize) -> AppResult<Counts> {
     insert(db, &bar, "release services", plan.release_services).await?;
     insert(db, &bar, "audit events", plan.audit).await?;
     bar.finish_with_message("done");
-    advance_sequences(db).await?;
+    bulk::advance_sequences(db).await?;
     // Fresh statistics, so the planner knows the tables' sizes from the first query on.
     db.execute_unprepared("ANALYZE").await?;
     Ok(counts)
 }
 
-/// Inserts `rows` in statements of as many rows as the parameter limit allows, one
-/// transaction per [`ROWS_PER_TXN`] rows.
+/// Inserts `rows`, one transaction per [`ROWS_PER_TXN`] rows.
 async fn insert<A>(
     db: &DatabaseConnection,
     bar: &ProgressBar,
@@ -196,52 +191,12 @@ where
     <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
 {
     bar.set_message(what);
-    let columns = <A::Entity as EntityTrait>::Column::iter().count().max(1);
-    let per_statement = (MAX_PARAMS / columns).max(1);
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
+        let chunk: Vec<A> = rows.by_ref().take(ROWS_PER_TXN).collect();
         let txn = db.begin().await?;
-        let mut in_txn = 0;
-        while in_txn < ROWS_PER_TXN && rows.peek().is_some() {
-            let chunk: Vec<A> = rows.by_ref().take(per_statement).collect();
-            let k = chunk.len();
-            <A::Entity as EntityTrait>::insert_many(chunk)
-                .exec_without_returning(&txn)
-                .await?;
-            in_txn += k;
-            bar.inc(k as u64);
-        }
+        bulk::insert_rows(&txn, bar, chunk).await?;
         txn.commit().await?;
-    }
-    Ok(())
-}
-
-/// Rows were inserted with explicit ids; move PostgreSQL's sequences past them.
-async fn advance_sequences(db: &DatabaseConnection) -> AppResult<()> {
-    if db.get_database_backend() != DbBackend::Postgres {
-        return Ok(());
-    }
-    for table in [
-        "person",
-        "partner",
-        "service",
-        "service_offering",
-        "offering_component",
-        "process",
-        "process_role_assignment",
-        "policy",
-        "project",
-        "change_model",
-        "change",
-        "approval",
-        "release",
-        "audit_event",
-    ] {
-        db.execute_unprepared(&format!(
-            "SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), \
-             COALESCE((SELECT MAX(id) FROM \"{table}\"), 0) + 1, false)"
-        ))
-        .await?;
     }
     Ok(())
 }

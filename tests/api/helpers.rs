@@ -173,6 +173,24 @@ async fn spawn_in(sqlite: Sqlite, args: ServeArgs) -> TestApp {
     }
 }
 
+/// A SQLite file database URL for a test, removed (with its WAL) when the guard drops.
+pub struct SqliteFile {
+    pub url: String,
+    _drop: DropDatabase,
+}
+
+/// A fresh SQLite file database, created on first connection.
+pub fn sqlite_file() -> SqliteFile {
+    let path = std::env::temp_dir().join(format!("{}.db", unique_name()));
+    SqliteFile {
+        url: format!("sqlite://{}?mode=rwc", path.display()),
+        _drop: DropDatabase {
+            admin_url: String::new(),
+            name: path.display().to_string(),
+        },
+    }
+}
+
 /// Whether the suite runs against PostgreSQL (`TEST_DATABASE_URL`).
 pub fn on_postgres() -> bool {
     std::env::var("TEST_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres"))

@@ -21,3 +21,4 @@ mod rollups;
 mod scenario;
 mod schema;
 mod subscriptions;
+mod transfer;
