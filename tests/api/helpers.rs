@@ -199,11 +199,16 @@ pub fn on_postgres() -> bool {
 /// A second server instance on `first`'s database, as behind a load balancer; the demo
 /// tokens are `first`'s. The database stays `first`'s to drop.
 pub async fn spawn_beside(first: &TestApp) -> TestApp {
+    spawn_through(first, &first.database_url).await
+}
+
+/// Another server instance on `first`'s database reached through `url` (a proxy, say).
+pub async fn spawn_through(first: &TestApp, url: &str) -> TestApp {
     let args = ServeArgs {
         anonymous_read: Some(true),
         ..ServeArgs::default()
     };
-    let app = Application::build(&first.database_url, &args)
+    let app = Application::build(url, &args)
         .await
         .expect("the second instance builds");
     let address = format!("http://127.0.0.1:{}", app.port());
