@@ -315,6 +315,17 @@ impl TestApp {
             .to_owned()
     }
 
+    /// The HTTP status of `GET path`.
+    pub async fn status_of(&self, path: &str) -> u16 {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("sent")
+            .status()
+            .as_u16()
+    }
+
     /// SQL statements the server has executed so far, from `/metrics`.
     pub async fn statements(&self) -> u64 {
         self.metric("portfolio_sql_statements_total").await

@@ -414,13 +414,7 @@ async fn while_the_database_is_away_requests_fail_cleanly_and_recover_by_themsel
             "nothing internal: {message}"
         );
     }
-    let ready = app
-        .client
-        .get(format!("{}/readyz", app.address))
-        .send()
-        .await
-        .expect("readyz");
-    assert_eq!(ready.status().as_u16(), 503);
+    assert_eq!(app.status_of("/readyz").await, 503);
 
     proxy.restore();
     let mut recovered = false;
@@ -433,12 +427,6 @@ async fn while_the_database_is_away_requests_fail_cleanly_and_recover_by_themsel
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert!(recovered, "the server recovers by itself");
-    let ready = app
-        .client
-        .get(format!("{}/readyz", app.address))
-        .send()
-        .await
-        .expect("readyz");
-    assert_eq!(ready.status().as_u16(), 200);
+    assert_eq!(app.status_of("/readyz").await, 200);
     app.shutdown.stop().await;
 }
