@@ -14,6 +14,16 @@ pub struct Cli {
     pub database_url: String,
 
     /// What to do; `serve` when omitted.
+    /// Which log lines to write, in `tracing` filter syntax (`info`, `warn,portfolio=debug`,
+    /// `sql=trace` for every SQL statement).
+    #[arg(
+        long,
+        env = "RUST_LOG",
+        default_value = "info,sqlx=warn,sea_orm=warn",
+        global = true
+    )]
+    pub log_filter: String,
+
     /// Log lines as `text` (for people) or `json` (one object per line, for collectors).
     #[arg(long, env = "PORTFOLIO_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,

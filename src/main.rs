@@ -14,7 +14,7 @@ async fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
-    telemetry::init(cli.log_format);
+    telemetry::init(&cli.log_filter, cli.log_format);
     match run(cli, &matches).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -33,7 +33,9 @@ async fn run(cli: Cli, matches: &ArgMatches) -> Result<(), Box<dyn std::error::E
             let top = Cli::command();
             let mut rows: Vec<(String, String, String)> = config::effective(&top, matches)
                 .into_iter()
-                .filter(|(name, _, _)| matches!(name.as_str(), "database-url" | "log-format"))
+                .filter(|(name, _, _)| {
+                    matches!(name.as_str(), "database-url" | "log-filter" | "log-format")
+                })
                 .collect();
             if let (Some(sub), Some(sub_matches)) = (
                 top.find_subcommand("config"),

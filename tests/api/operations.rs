@@ -430,3 +430,92 @@ async fn while_the_database_is_away_requests_fail_cleanly_and_recover_by_themsel
     assert_eq!(app.status_of("/readyz").await, 200);
     app.shutdown.stop().await;
 }
+
+#[tokio::test]
+async fn an_operation_running_past_the_timeout_is_stopped_with_limit_exceeded() {
+    let app = crate::helpers::spawn_with(portfolio::config::ServeArgs {
+        demo: true,
+        anonymous_read: Some(true),
+        request_timeout: Duration::from_millis(1),
+        ..portfolio::config::ServeArgs::default()
+    })
+    .await;
+    let heavy = "{ changes(first: 100) { nodes { services(first: 10) { nodes { offerings(first: 10) { \
+        nodes { services(first: 10) { nodes { key } } } } } } releases { name } } } }";
+    let body = app.post(heavy, json!({})).await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "LIMIT_EXCEEDED",
+        "{body}"
+    );
+    assert!(body["data"].is_null(), "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("took longer than")),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn readiness_waits_for_the_migrations_this_binary_expects() {
+    use migration::{Migrator, MigratorTrait};
+    let app = spawn_app().await;
+    assert_eq!(app.status_of("/readyz").await, 200);
+    Migrator::down(&app.db, Some(1))
+        .await
+        .expect("roll one back");
+    assert_eq!(app.status_of("/readyz").await, 503);
+    Migrator::up(&app.db, None).await.expect("migrate");
+    assert_eq!(app.status_of("/readyz").await, 200);
+    assert_eq!(app.status_of("/healthz").await, 200);
+}
+
+#[test]
+fn the_config_command_shows_each_setting_its_source_and_no_password() {
+    let out = Command::new(env!("CARGO_BIN_EXE_portfolio"))
+        .env(
+            "DATABASE_URL",
+            "postgres://app:s3cret@db.internal/portfolio",
+        )
+        .env("PORTFOLIO_MAX_ALIASES", "7")
+        .args(["config", "--max-batch", "5"])
+        .output()
+        .expect("the binary runs");
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("s3cret"), "{text}");
+    let line = |name: &str| {
+        text.lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("{name} in {text}"))
+            .to_owned()
+    };
+    assert!(line("database-url").contains("postgres://app:****@db.internal/portfolio"));
+    assert!(line("database-url").ends_with("(env DATABASE_URL)"));
+    assert!(
+        line("max-aliases").contains(" 7 ")
+            && line("max-aliases").ends_with("(env PORTFOLIO_MAX_ALIASES)")
+    );
+    assert!(line("max-batch").contains(" 5 ") && line("max-batch").ends_with("(flag)"));
+    assert!(
+        line("request-timeout").contains("30s") && line("request-timeout").ends_with("(default)")
+    );
+    // Every serve flag is listed.
+    for flag in [
+        "bind",
+        "max-depth",
+        "max-complexity",
+        "max-body-bytes",
+        "introspection",
+        "graphiql",
+        "cors-origins",
+        "apq-cache",
+        "slow-request",
+        "ws-ping-interval",
+        "event-buffer",
+        "log-format",
+        "log-filter",
+    ] {
+        line(flag);
+    }
+}
