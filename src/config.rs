@@ -173,7 +173,7 @@ pub struct ServeArgs {
     pub max_depth: usize,
 
     /// Largest complexity (number of selected fields) a query may have.
-    #[arg(long, env = "PORTFOLIO_MAX_COMPLEXITY", default_value_t = 5000)]
+    #[arg(long, env = "PORTFOLIO_MAX_COMPLEXITY", default_value_t = 50_000)]
     pub max_complexity: usize,
 
     /// Most GraphQL operations executed at once (others wait their turn). Bounds the
@@ -247,7 +247,7 @@ impl Default for ServeArgs {
             anonymous_read: None,
             db_max_connections: None,
             max_depth: 16,
-            max_complexity: 5000,
+            max_complexity: 50_000,
             max_concurrent_operations: None,
             event_buffer: 1024,
             ws_ping_interval: Duration::from_secs(15),

@@ -86,3 +86,16 @@ pub fn list<F: Filter>(
         },
     )
 }
+
+/// The complexity of a connection field: its children's cost times the items a page may
+/// return, so `changes(first: 100) { services(first: 100) { … } }` costs what it can fetch.
+/// Out-of-range sizes count as the maximum; they are refused when the field runs anyway.
+pub fn cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+    let items = match (first, last) {
+        (None, None) => 20,
+        (f, l) => f.max(l).unwrap_or(0).clamp(1, 100) as usize,
+    };
+    items
+        .saturating_mul(child_complexity.max(1))
+        .saturating_add(1)
+}

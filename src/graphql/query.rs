@@ -53,6 +53,7 @@ impl Query {
     }
 
     /// Services of the portfolio.
+    #[graphql(complexity = "crate::graphql::connection::cost(first, last, child_complexity)")]
     async fn services(
         &self,
         ctx: &Context<'_>,
@@ -85,6 +86,7 @@ impl Query {
     }
 
     /// Service offerings, optionally only in some states.
+    #[graphql(complexity = "crate::graphql::connection::cost(first, last, child_complexity)")]
     async fn service_offerings(
         &self,
         ctx: &Context<'_>,
@@ -125,6 +127,7 @@ impl Query {
     }
 
     /// People, optionally matching a case-insensitive text in name or e-mail.
+    #[graphql(complexity = "crate::graphql::connection::cost(first, last, child_complexity)")]
     async fn people(
         &self,
         ctx: &Context<'_>,
@@ -148,6 +151,7 @@ impl Query {
     }
 
     /// Partners: suppliers, manufacturers and vendors.
+    #[graphql(complexity = "crate::graphql::connection::cost(first, last, child_complexity)")]
     async fn partners(
         &self,
         ctx: &Context<'_>,
@@ -169,6 +173,7 @@ impl Query {
     }
 
     /// Processes.
+    #[graphql(complexity = "crate::graphql::connection::cost(first, last, child_complexity)")]
     async fn processes(
         &self,
         ctx: &Context<'_>,
@@ -206,6 +211,7 @@ impl Query {
     }
 
     /// Projects, optionally by status, manager or a case-insensitive text in code or name.
+    #[graphql(complexity = "crate::graphql::connection::cost(first, last, child_complexity)")]
     async fn projects(
         &self,
         ctx: &Context<'_>,
@@ -246,6 +252,7 @@ impl Query {
     }
 
     /// Change models.
+    #[graphql(complexity = "crate::graphql::connection::cost(first, last, child_complexity)")]
     async fn change_models(
         &self,
         ctx: &Context<'_>,
@@ -283,6 +290,7 @@ impl Query {
     }
 
     /// Changes, filtered and ordered.
+    #[graphql(complexity = "crate::graphql::connection::cost(first, last, child_complexity)")]
     async fn changes(
         &self,
         ctx: &Context<'_>,
@@ -316,6 +324,7 @@ impl Query {
     }
 
     /// Releases, filtered.
+    #[graphql(complexity = "crate::graphql::connection::cost(first, last, child_complexity)")]
     async fn releases(
         &self,
         ctx: &Context<'_>,
@@ -339,6 +348,7 @@ impl Query {
     }
 
     /// The audit trail, oldest first, optionally for one object, one type, one actor or a period.
+    #[graphql(complexity = "crate::graphql::connection::cost(first, last, child_complexity)")]
     async fn audit_events(
         &self,
         ctx: &Context<'_>,

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_with};
 
 #[tokio::test]
 async fn a_page_above_the_maximum_is_limit_exceeded() {
@@ -125,9 +125,10 @@ async fn an_unknown_field_is_a_validation_error_not_a_server_error() {
 #[tokio::test]
 async fn a_query_deeper_than_the_limit_is_refused() {
     let app = spawn_app().await;
-    let mut q = String::from("{ services { nodes { ");
+    // Pages of one, so the query is deep but cheap.
+    let mut q = String::from("{ services(first: 1) { nodes { ");
     for _ in 0..4 {
-        q.push_str("offerings { nodes { services { nodes { ");
+        q.push_str("offerings(first: 1) { nodes { services(first: 1) { nodes { ");
     }
     q.push_str("key");
     for _ in 0..4 {
@@ -143,4 +144,31 @@ async fn a_query_deeper_than_the_limit_is_refused() {
             .contains("nested too deep"),
         "{body}"
     );
+}
+
+#[tokio::test]
+async fn a_query_more_complex_than_the_limit_is_refused_before_it_runs() {
+    let app = spawn_with(portfolio::config::ServeArgs {
+        demo: true,
+        anonymous_read: Some(true),
+        max_complexity: 300,
+        ..portfolio::config::ServeArgs::default()
+    })
+    .await;
+    let before = app.statements().await;
+    let body = app
+        .post(
+            "{ changes(first: 100) { nodes { number title status risk } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "LIMIT_EXCEEDED",
+        "{body}"
+    );
+    assert_eq!(app.statements().await, before, "refused before any SQL");
+    let fine = app
+        .post("{ changes(first: 2) { nodes { number } } }", json!({}))
+        .await;
+    assert!(fine["errors"].is_null(), "{fine}");
 }

@@ -441,7 +441,7 @@ async fn an_operation_running_past_the_timeout_is_stopped_with_limit_exceeded() 
     })
     .await;
     let heavy = "{ changes(first: 100) { nodes { services(first: 10) { nodes { offerings(first: 10) { \
-        nodes { services(first: 10) { nodes { key } } } } } } releases { name } } } }";
+        nodes { key name } } } } releases { name } } } }";
     let body = app.post(heavy, json!({})).await;
     assert_eq!(
         body["errors"][0]["extensions"]["code"], "LIMIT_EXCEEDED",

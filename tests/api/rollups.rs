@@ -27,9 +27,9 @@ async fn an_offering_lists_the_open_changes_and_upcoming_releases_of_its_service
     let q = r#"{ serviceOfferings(first: 20) { nodes { key
         openChanges(first: 100) { id status plannedStart }
         upcomingReleases(first: 100) { id status plannedDate }
-        services(first: 100) { nodes {
-          changes(first: 100) { nodes { id status } }
-          releases(first: 100) { nodes { id status } } } } } } }"#;
+        services(first: 10) { nodes {
+          changes(first: 50) { nodes { id status } }
+          releases(first: 20) { nodes { id status } } } } } } }"#;
     let data = app.data(q, json!({})).await;
     let mut checked = 0;
     for o in list(&data["serviceOfferings"]["nodes"]) {

@@ -71,6 +71,7 @@ impl Service {
             .map(Person::from))
     }
     /// Offerings that include this service.
+    #[graphql(complexity = "crate::graphql::connection::cost(first, last, child_complexity)")]
     async fn offerings(
         &self,
         ctx: &Context<'_>,
@@ -99,6 +100,7 @@ impl Service {
         Ok(links.iter().cloned().map(ServicePartner).collect())
     }
     /// Changes that touch this service.
+    #[graphql(complexity = "crate::graphql::connection::cost(first, last, child_complexity)")]
     async fn changes(
         &self,
         ctx: &Context<'_>,
@@ -118,6 +120,7 @@ impl Service {
         connection::load(ctx, Some(self.0.id), list).await
     }
     /// Releases that deliver to this service.
+    #[graphql(complexity = "crate::graphql::connection::cost(first, last, child_complexity)")]
     async fn releases(
         &self,
         ctx: &Context<'_>,
@@ -248,6 +251,7 @@ impl ServiceOffering {
         self.0.status.into()
     }
     /// The services this offering describes.
+    #[graphql(complexity = "crate::graphql::connection::cost(first, last, child_complexity)")]
     async fn services(
         &self,
         ctx: &Context<'_>,

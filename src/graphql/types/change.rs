@@ -91,6 +91,7 @@ impl ChangeModel {
         self.0.required_approvals
     }
     /// Changes within this model.
+    #[graphql(complexity = "crate::graphql::connection::cost(first, last, child_complexity)")]
     async fn changes(
         &self,
         ctx: &Context<'_>,
@@ -188,6 +189,7 @@ impl Change {
             .map(ChangeModel))
     }
     /// The services the change touches.
+    #[graphql(complexity = "crate::graphql::connection::cost(first, last, child_complexity)")]
     async fn services(
         &self,
         ctx: &Context<'_>,
@@ -342,6 +344,7 @@ impl Change {
         self.0.cancellation_reason.as_deref()
     }
     /// The audit trail of this change, oldest first.
+    #[graphql(complexity = "crate::graphql::connection::cost(first, last, child_complexity)")]
     async fn history(
         &self,
         ctx: &Context<'_>,
@@ -446,6 +449,7 @@ impl Project {
             .map(Person))
     }
     /// Changes the project spawned.
+    #[graphql(complexity = "crate::graphql::connection::cost(first, last, child_complexity)")]
     async fn changes(
         &self,
         ctx: &Context<'_>,
@@ -465,6 +469,7 @@ impl Project {
         connection::load(ctx, Some(self.0.id), list).await
     }
     /// Releases out of the project.
+    #[graphql(complexity = "crate::graphql::connection::cost(first, last, child_complexity)")]
     async fn releases(
         &self,
         ctx: &Context<'_>,

@@ -61,6 +61,7 @@ impl Person {
         Ok(rows.iter().cloned().map(ProcessRoleAssignment).collect())
     }
     /// Services this person owns.
+    #[graphql(complexity = "crate::graphql::connection::cost(first, last, child_complexity)")]
     async fn owned_services(
         &self,
         ctx: &Context<'_>,
@@ -84,6 +85,7 @@ impl Person {
         connection::load(ctx, Some(self.0.id), list).await
     }
     /// Changes this person requested.
+    #[graphql(complexity = "crate::graphql::connection::cost(first, last, child_complexity)")]
     async fn requested_changes(
         &self,
         ctx: &Context<'_>,
@@ -102,6 +104,7 @@ impl Person {
         connection::load(ctx, Some(self.0.id), list).await
     }
     /// Projects this person manages.
+    #[graphql(complexity = "crate::graphql::connection::cost(first, last, child_complexity)")]
     async fn managed_projects(
         &self,
         ctx: &Context<'_>,

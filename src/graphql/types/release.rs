@@ -86,6 +86,7 @@ impl Release {
             .map(Release))
     }
     /// The changes the release packages.
+    #[graphql(complexity = "crate::graphql::connection::cost(first, last, child_complexity)")]
     async fn changes(
         &self,
         ctx: &Context<'_>,
@@ -105,6 +106,7 @@ impl Release {
         connection::load(ctx, Some(self.0.id), list).await
     }
     /// The services the release delivers to.
+    #[graphql(complexity = "crate::graphql::connection::cost(first, last, child_complexity)")]
     async fn services(
         &self,
         ctx: &Context<'_>,
@@ -171,6 +173,7 @@ impl Release {
         self.0.deployed_at
     }
     /// The audit trail of this release, oldest first.
+    #[graphql(complexity = "crate::graphql::connection::cost(first, last, child_complexity)")]
     async fn history(
         &self,
         ctx: &Context<'_>,
