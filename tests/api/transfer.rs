@@ -8,7 +8,9 @@ use portfolio::{db, transfer};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::json;
 
-use crate::helpers::{spawn_app, sqlite_file};
+use portfolio::config::ServeArgs;
+
+use crate::helpers::{spawn_app, spawn_with, sqlite_file};
 use crate::ops::*;
 
 #[tokio::test]
