@@ -113,6 +113,7 @@ pub async fn post(
     http: HttpRequest,
     mut payload: web::Payload,
 ) -> HttpResponse {
+    let _in_flight = state.metrics.in_flight();
     let Some(media) = negotiate(&http) else {
         return not_acceptable();
     };
@@ -205,6 +206,7 @@ pub async fn post(
 
 /// `GET /graphql?query=…&variables=…&operationName=…&extensions=…`: queries only.
 pub async fn get(state: web::Data<AppState>, http: HttpRequest) -> HttpResponse {
+    let _in_flight = state.metrics.in_flight();
     let Some(media) = negotiate(&http) else {
         return not_acceptable();
     };

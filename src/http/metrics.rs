@@ -12,7 +12,7 @@ use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
 use prometheus_client::metrics::counter::{ConstCounter, Counter};
 use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use sea_orm::{DatabaseConnection, DbBackend};
@@ -34,6 +34,7 @@ struct Operation {
 #[derive(Debug)]
 pub struct Metrics {
     registry: Registry,
+    in_flight: Gauge,
     requests: Family<Operation, Counter>,
     latency: Family<Operation, Histogram>,
     names: Mutex<HashSet<String>>,
@@ -57,6 +58,12 @@ impl Metrics {
         connections: Arc<AtomicUsize>,
     ) -> Self {
         let mut registry = Registry::default();
+        let in_flight = Gauge::default();
+        registry.register(
+            "portfolio_graphql_requests_in_flight",
+            "GraphQL requests received and not yet answered (executing or waiting their turn)",
+            in_flight.clone(),
+        );
         let requests = Family::<Operation, Counter>::default();
         let latency = Family::<Operation, Histogram>::new_with_constructor(|| {
             // 1 ms to about 33 s.
@@ -80,10 +87,17 @@ impl Metrics {
         }));
         Self {
             registry,
+            in_flight,
             requests,
             latency,
             names: Mutex::new(HashSet::new()),
         }
+    }
+
+    /// Counts a request as in flight until the returned guard drops.
+    pub fn in_flight(&self) -> InFlight {
+        self.in_flight.inc();
+        InFlight(self.in_flight.clone())
     }
 
     /// Records one executed operation.
@@ -125,6 +139,15 @@ impl Metrics {
             tracing::error!("metrics could not be encoded");
         }
         out
+    }
+}
+
+/// A request in flight; dropping it ends it.
+pub struct InFlight(Gauge);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.dec();
     }
 }
 

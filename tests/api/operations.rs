@@ -195,7 +195,37 @@ async fn sigterm_lets_in_flight_requests_finish_then_stops() {
             tokio::spawn(async move { post(&base, None, heavy, json!({})).await })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(40)).await;
+    // SIGTERM once the server has received all twelve and still holds some.
+    let client = reqwest::Client::new();
+    let mut seen = (0, 0);
+    for _ in 0..400 {
+        let text = client
+            .get(format!("{base}/metrics"))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .unwrap_or_default();
+        let value = |prefix: &str| -> u64 {
+            text.lines()
+                .find_map(|l| l.strip_prefix(prefix))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0)
+        };
+        seen = (
+            value("portfolio_graphql_requests_in_flight "),
+            value(r#"portfolio_graphql_requests_total{operation="(anonymous)",outcome="ok"} "#),
+        );
+        if seen.0 >= 1 && seen.0 + seen.1 >= 12 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    assert!(
+        seen.0 >= 1 && seen.0 + seen.1 >= 12,
+        "all received, some in flight: {seen:?}"
+    );
     server.signal("TERM");
     let mut answered = 0;
     for request in burst {
