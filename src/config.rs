@@ -13,7 +13,6 @@ pub struct Cli {
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
     pub database_url: String,
 
-    /// What to do; `serve` when omitted.
     /// Which log lines to write, in `tracing` filter syntax (`info`, `warn,portfolio=debug`,
     /// `sql=trace` for every SQL statement).
     #[arg(
@@ -28,6 +27,7 @@ pub struct Cli {
     #[arg(long, env = "PORTFOLIO_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
 
+    /// What to do; `serve` when omitted.
     #[command(subcommand)]
     pub command: Option<Command>,
 

@@ -18,7 +18,7 @@ use crate::config::{DEFAULT_DATABASE_URL, ServeArgs};
 use crate::db;
 use crate::domain::{EventBus, Governance};
 use crate::graphql::{self, Limits};
-use crate::http::{self, AppState, LiveSettings, Metrics, RequestLimits};
+use crate::http::{self, AppState, LiveSettings, Metrics, PersistedQueries, RequestLimits};
 use crate::relay;
 use crate::seed;
 
@@ -103,7 +103,6 @@ impl Application {
             depth: args.max_depth,
             complexity: args.max_complexity,
             introspection: args.introspection,
-            persisted_queries: args.apq_cache,
         };
         let (shutdown, stopping) = watch::channel(false);
         let bus = if sqlite {
@@ -129,6 +128,7 @@ impl Application {
                 timeout: args.request_timeout,
                 slow: args.slow_request,
             },
+            persisted: Arc::new(PersistedQueries::new(args.apq_cache)),
             metrics: Arc::new(Metrics::new(
                 db.clone(),
                 statements,

@@ -15,9 +15,6 @@ pub mod viewer;
 use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
-use async_graphql::extensions::apollo_persisted_queries::{
-    ApolloPersistedQueries, LruCacheStorage,
-};
 use async_graphql::{Context, ErrorExtensions, Schema};
 use sea_orm::{DatabaseConnection, EntityTrait};
 
@@ -38,20 +35,18 @@ pub struct Limits {
     pub complexity: usize,
     /// Whether introspection and field suggestions are served.
     pub introspection: bool,
-    /// Documents remembered for automatic persisted queries.
-    pub persisted_queries: usize,
 }
 
 /// Builds the schema once, at start-up; per-request data (the loader) is added per request.
+///
+/// No engine extension is registered: with any, async-graphql resolves every field through
+/// its slower instrumented path (the portal page took half as long again).
 pub fn build_schema(db: DatabaseConnection, governance: Governance, limits: Limits) -> AppSchema {
     let mut builder = Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
         .data(db)
         .data(governance)
         .limit_depth(limits.depth)
-        .limit_complexity(limits.complexity)
-        .extension(ApolloPersistedQueries::new(LruCacheStorage::new(
-            limits.persisted_queries.max(1),
-        )));
+        .limit_complexity(limits.complexity);
     if !limits.introspection {
         // Suggestions ("did you mean …") would leak the field names introspection hides.
         builder = builder.disable_introspection().disable_suggestions();

@@ -6,7 +6,12 @@
 //! async-graphql's stock actix responder answers everything with 200 and one media type,
 //! which the specification's negotiation and status rules do not allow; hence this handler.
 
+use std::num::NonZeroUsize;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use lru::LruCache;
+use sha2::{Digest, Sha256};
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
@@ -36,6 +41,60 @@ pub struct RequestLimits {
     pub timeout: Duration,
     /// Requests slower than this are logged with their operation name.
     pub slow: Duration,
+}
+
+/// Automatic persisted queries (Apollo's `extensions.persistedQuery` protocol): documents
+/// by SHA-256, per instance, least recently used dropped first.
+///
+/// Done here rather than with async-graphql's extension: with any extension registered, the
+/// engine resolves every field through its slower instrumented path.
+pub struct PersistedQueries(Mutex<LruCache<String, String>>);
+
+impl PersistedQueries {
+    /// A cache of `capacity` documents.
+    pub fn new(capacity: usize) -> Self {
+        let capacity = NonZeroUsize::new(capacity.max(1)).unwrap_or(NonZeroUsize::MIN);
+        Self(Mutex::new(LruCache::new(capacity)))
+    }
+
+    /// Completes a request that names a persisted query: fills in the document from its
+    /// hash, or remembers the document under it. `Err` is the error to answer.
+    fn resolve(&self, request: &mut async_graphql::Request) -> Result<(), (String, &'static str)> {
+        let Some(ext) = request.extensions.remove("persistedQuery") else {
+            return Ok(());
+        };
+        let json = ext.into_json().unwrap_or_default();
+        let (Some(1), Some(hash)) = (json["version"].as_i64(), json["sha256Hash"].as_str()) else {
+            return Err((
+                "persistedQuery needs version 1 and a sha256Hash".into(),
+                "BAD_USER_INPUT",
+            ));
+        };
+        let hash = hash.to_ascii_lowercase();
+        let Ok(mut cache) = self.0.lock() else {
+            return Err(("PersistedQueryNotFound".into(), "PERSISTED_QUERY_NOT_FOUND"));
+        };
+        if request.query.is_empty() {
+            match cache.get(&hash) {
+                Some(query) => {
+                    request.query = query.clone();
+                    Ok(())
+                }
+                // The message and code Apollo clients look for to send the document once.
+                None => Err(("PersistedQueryNotFound".into(), "PERSISTED_QUERY_NOT_FOUND")),
+            }
+        } else {
+            let actual = format!("{:x}", Sha256::digest(request.query.as_bytes()));
+            if actual != hash {
+                return Err((
+                    "persistedQuery.sha256Hash is not the SHA-256 of the query".into(),
+                    "BAD_USER_INPUT",
+                ));
+            }
+            cache.put(hash, request.query.clone());
+            Ok(())
+        }
+    }
 }
 
 /// The media type of the answer, chosen from the request's `Accept`.
@@ -355,6 +414,13 @@ async fn execute(
     mut request: async_graphql::Request,
     over_get: bool,
 ) -> HttpResponse {
+    if let Err((message, code)) = state.persisted.resolve(&mut request) {
+        state.metrics.observe(None, code, Duration::ZERO);
+        let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+        return HttpResponse::Ok()
+            .insert_header((CONTENT_TYPE, media.content_type()))
+            .body(body.to_string());
+    }
     let facts = facts(&mut request);
     let name = facts.as_ref().and_then(|f| f.name.clone());
     if over_get && facts.as_ref().is_some_and(|f| f.mutation) {
@@ -515,10 +581,7 @@ fn classify(err: &mut async_graphql::ServerError) {
         return;
     }
     let message = err.message.to_lowercase();
-    let code = if err.message == "PersistedQueryNotFound" {
-        // The code Apollo clients look for to resend the full query.
-        "PERSISTED_QUERY_NOT_FOUND"
-    } else if message.contains("too deep")
+    let code = if message.contains("too deep")
         || message.contains("too complex")
         || message.contains("too many")
     {

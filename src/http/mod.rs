@@ -8,7 +8,7 @@ mod graphql;
 mod live;
 mod metrics;
 
-pub use graphql::RequestLimits;
+pub use graphql::{PersistedQueries, RequestLimits};
 pub use live::LiveSettings;
 pub use metrics::Metrics;
 
@@ -36,6 +36,8 @@ pub struct AppState {
     pub operations: Arc<Semaphore>,
     /// Body, batch, alias, time limits of GraphQL requests.
     pub limits: RequestLimits,
+    /// Documents known by hash (automatic persisted queries).
+    pub persisted: Arc<PersistedQueries>,
     /// Request counters and latency histograms, and what `/metrics` reads live.
     pub metrics: Arc<Metrics>,
     /// WebSocket keep-alive, back-pressure and shutdown.
