@@ -3,15 +3,104 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
 use entity::{change, person, project, release};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::listing::{ChangeFilter, ChangeScope, Filter, ReleaseFilter, ReleaseScope};
-use super::lookup::by_ids;
+use super::lookup::{HasId, by_ids};
 use crate::error::{AppError, AppResult};
 
 /// Rows per database round trip and per chunk of output.
 pub const CHUNK: u64 = 1000;
+
+/// One kind of row an export streams.
+pub trait Exported: HasId + Sized + Send + Sync {
+    /// The filter choosing the rows.
+    type Filter: Send + Sync;
+    /// The CSV header.
+    const HEADER: &'static [&'static str];
+    /// Up to [`CHUNK`] rows matching `filter` with an id above `after`, by id.
+    fn fetch(
+        db: &DatabaseConnection,
+        filter: &Self::Filter,
+        after: i64,
+    ) -> impl Future<Output = AppResult<Vec<Self>>> + Send;
+    /// Writes `rows`, looking up what they reference once per chunk.
+    fn write(
+        db: &DatabaseConnection,
+        rows: &[Self],
+        out: &mut csv::Writer<Vec<u8>>,
+    ) -> impl Future<Output = AppResult<()>> + Send;
+}
+
+/// An export of the changes matching a filter, in creation (id) order.
+pub type ChangeExport = Export<change::Model>;
+/// An export of the releases matching a filter, in creation (id) order.
+pub type ReleaseExport = Export<release::Model>;
+
+/// Where an export stands between chunks.
+pub struct Export<T: Exported> {
+    db: DatabaseConnection,
+    filter: T::Filter,
+    after: i64,
+    started: bool,
+    done: bool,
+}
+
+impl<T: Exported> Export<T> {
+    /// An export of the rows matching `filter`, in creation (id) order.
+    pub fn new(db: DatabaseConnection, filter: T::Filter) -> Self {
+        Self {
+            db,
+            filter,
+            after: 0,
+            started: false,
+            done: false,
+        }
+    }
+
+    /// The next chunk of CSV (the header first), or `None` when every row has been sent.
+    pub async fn next_chunk(&mut self) -> AppResult<Option<Vec<u8>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let rows = T::fetch(&self.db, &self.filter, self.after).await?;
+        self.done = (rows.len() as u64) < CHUNK;
+        let mut out = csv::Writer::from_writer(Vec::with_capacity(rows.len() * 200));
+        if !self.started {
+            out.write_record(T::HEADER).map_err(csv_error)?;
+            self.started = true;
+        }
+        T::write(&self.db, &rows, &mut out).await?;
+        if let Some(last) = rows.last() {
+            self.after = last.id();
+        }
+        out.into_inner()
+            .map(Some)
+            .map_err(|e| AppError::Internal(format!("csv: {e}")))
+    }
+}
+
+fn csv_error(e: csv::Error) -> AppError {
+    AppError::Internal(format!("csv: {e}"))
+}
+
+fn time(t: Option<DateTime<Utc>>) -> String {
+    t.map(|t| t.to_rfc3339()).unwrap_or_default()
+}
+
+/// The rows of `E` with these ids, by id (no statement for none).
+async fn referenced<E>(db: &DatabaseConnection, ids: Vec<i64>) -> AppResult<HashMap<i64, E::Model>>
+where
+    E: EntityTrait,
+    E::Model: HasId + Send + Sync,
+{
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    by_ids::<E, _>(db, &ids).await
+}
 
 const CHANGE_HEADER: [&str; 16] = [
     "number",
@@ -32,62 +121,36 @@ const CHANGE_HEADER: [&str; 16] = [
     "updated_at",
 ];
 
-/// Where an export stands between chunks.
-pub struct ChangeExport {
-    db: DatabaseConnection,
-    filter: ChangeFilter,
-    after: i64,
-    started: bool,
-    done: bool,
-}
+impl Exported for change::Model {
+    type Filter = ChangeFilter;
+    const HEADER: &'static [&'static str] = &CHANGE_HEADER;
 
-impl ChangeExport {
-    /// An export of the changes matching `filter`, in creation (id) order.
-    pub fn new(db: DatabaseConnection, filter: ChangeFilter) -> Self {
-        Self {
-            db,
-            filter,
-            after: 0,
-            started: false,
-            done: false,
-        }
-    }
-
-    /// The next chunk of CSV (the header first), or `None` when every row has been sent.
-    pub async fn next_chunk(&mut self) -> AppResult<Option<Vec<u8>>> {
-        if self.done {
-            return Ok(None);
-        }
-        let rows = change::Entity::find()
-            .filter(self.filter.condition(ChangeScope::Root))
-            .filter(change::Column::Id.gt(self.after))
+    async fn fetch(
+        db: &DatabaseConnection,
+        filter: &ChangeFilter,
+        after: i64,
+    ) -> AppResult<Vec<Self>> {
+        Ok(change::Entity::find()
+            .filter(filter.condition(ChangeScope::Root))
+            .filter(change::Column::Id.gt(after))
             .order_by_asc(change::Column::Id)
             .limit(CHUNK)
-            .all(&self.db)
-            .await?;
-        self.done = (rows.len() as u64) < CHUNK;
-        let people: Vec<i64> = rows.iter().map(|c| c.requested_by_id).collect();
-        let projects: Vec<i64> = rows.iter().filter_map(|c| c.project_id).collect();
-        let people: HashMap<i64, person::Model> = if people.is_empty() {
-            HashMap::new()
-        } else {
-            by_ids::<person::Entity, _>(&self.db, &people).await?
-        };
-        let projects: HashMap<i64, project::Model> = if projects.is_empty() {
-            HashMap::new()
-        } else {
-            by_ids::<project::Entity, _>(&self.db, &projects).await?
-        };
-        let mut out = csv::Writer::from_writer(Vec::with_capacity(rows.len() * 200));
-        let csv_err = |e: csv::Error| AppError::Internal(format!("csv: {e}"));
-        if !self.started {
-            out.write_record(CHANGE_HEADER).map_err(csv_err)?;
-            self.started = true;
-        }
-        let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
-            t.map(|t| t.to_rfc3339()).unwrap_or_default()
-        };
-        for c in &rows {
+            .all(db)
+            .await?)
+    }
+
+    async fn write(
+        db: &DatabaseConnection,
+        rows: &[Self],
+        out: &mut csv::Writer<Vec<u8>>,
+    ) -> AppResult<()> {
+        let people =
+            referenced::<person::Entity>(db, rows.iter().map(|c| c.requested_by_id).collect())
+                .await?;
+        let projects =
+            referenced::<project::Entity>(db, rows.iter().filter_map(|c| c.project_id).collect())
+                .await?;
+        for c in rows {
             out.write_record([
                 c.number.as_str(),
                 c.title.as_str(),
@@ -112,14 +175,9 @@ impl ChangeExport {
                 &c.created_at.to_rfc3339(),
                 &c.updated_at.to_rfc3339(),
             ])
-            .map_err(csv_err)?;
+            .map_err(csv_error)?;
         }
-        if let Some(last) = rows.last() {
-            self.after = last.id;
-        }
-        out.into_inner()
-            .map(Some)
-            .map_err(|e| AppError::Internal(format!("csv: {e}")))
+        Ok(())
     }
 }
 
@@ -136,62 +194,36 @@ const RELEASE_HEADER: [&str; 10] = [
     "updated_at",
 ];
 
-/// Where a release export stands between chunks.
-pub struct ReleaseExport {
-    db: DatabaseConnection,
-    filter: ReleaseFilter,
-    after: i64,
-    started: bool,
-    done: bool,
-}
+impl Exported for release::Model {
+    type Filter = ReleaseFilter;
+    const HEADER: &'static [&'static str] = &RELEASE_HEADER;
 
-impl ReleaseExport {
-    /// An export of the releases matching `filter`, in creation (id) order.
-    pub fn new(db: DatabaseConnection, filter: ReleaseFilter) -> Self {
-        Self {
-            db,
-            filter,
-            after: 0,
-            started: false,
-            done: false,
-        }
-    }
-
-    /// The next chunk of CSV (the header first), or `None` when every row has been sent.
-    pub async fn next_chunk(&mut self) -> AppResult<Option<Vec<u8>>> {
-        if self.done {
-            return Ok(None);
-        }
-        let rows = release::Entity::find()
-            .filter(self.filter.condition(ReleaseScope::Root))
-            .filter(release::Column::Id.gt(self.after))
+    async fn fetch(
+        db: &DatabaseConnection,
+        filter: &ReleaseFilter,
+        after: i64,
+    ) -> AppResult<Vec<Self>> {
+        Ok(release::Entity::find()
+            .filter(filter.condition(ReleaseScope::Root))
+            .filter(release::Column::Id.gt(after))
             .order_by_asc(release::Column::Id)
             .limit(CHUNK)
-            .all(&self.db)
-            .await?;
-        self.done = (rows.len() as u64) < CHUNK;
-        let projects: Vec<i64> = rows.iter().filter_map(|r| r.project_id).collect();
-        let previous: Vec<i64> = rows.iter().filter_map(|r| r.previous_id).collect();
-        let projects: HashMap<i64, project::Model> = if projects.is_empty() {
-            HashMap::new()
-        } else {
-            by_ids::<project::Entity, _>(&self.db, &projects).await?
-        };
-        let previous: HashMap<i64, release::Model> = if previous.is_empty() {
-            HashMap::new()
-        } else {
-            by_ids::<release::Entity, _>(&self.db, &previous).await?
-        };
-        let csv_err = |e: csv::Error| AppError::Internal(format!("csv: {e}"));
-        let mut out = csv::Writer::from_writer(Vec::with_capacity(rows.len() * 120));
-        if !self.started {
-            out.write_record(RELEASE_HEADER).map_err(csv_err)?;
-            self.started = true;
-        }
-        let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
-            t.map(|t| t.to_rfc3339()).unwrap_or_default()
-        };
-        for r in &rows {
+            .all(db)
+            .await?)
+    }
+
+    async fn write(
+        db: &DatabaseConnection,
+        rows: &[Self],
+        out: &mut csv::Writer<Vec<u8>>,
+    ) -> AppResult<()> {
+        let projects =
+            referenced::<project::Entity>(db, rows.iter().filter_map(|r| r.project_id).collect())
+                .await?;
+        let previous =
+            referenced::<release::Entity>(db, rows.iter().filter_map(|r| r.previous_id).collect())
+                .await?;
+        for r in rows {
             let prev = r
                 .previous_id
                 .and_then(|p| previous.get(&p))
@@ -212,13 +244,8 @@ impl ReleaseExport {
                 &r.created_at.to_rfc3339(),
                 &r.updated_at.to_rfc3339(),
             ])
-            .map_err(csv_err)?;
+            .map_err(csv_error)?;
         }
-        if let Some(last) = rows.last() {
-            self.after = last.id;
-        }
-        out.into_inner()
-            .map(Some)
-            .map_err(|e| AppError::Internal(format!("csv: {e}")))
+        Ok(())
     }
 }
