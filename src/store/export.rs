@@ -5,7 +5,9 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entity::{change, person, project, release};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 
 use super::listing::{ChangeFilter, ChangeScope, Filter, ReleaseFilter, ReleaseScope};
 use super::lookup::{HasId, by_ids};
@@ -90,6 +92,22 @@ fn time(t: Option<DateTime<Utc>>) -> String {
     t.map(|t| t.to_rfc3339()).unwrap_or_default()
 }
 
+/// Up to [`CHUNK`] rows of `E` matching `condition` with an `id` above `after`, by id.
+async fn next_rows<E: EntityTrait>(
+    db: &DatabaseConnection,
+    condition: Condition,
+    id: E::Column,
+    after: i64,
+) -> AppResult<Vec<E::Model>> {
+    Ok(E::find()
+        .filter(condition)
+        .filter(id.gt(after))
+        .order_by_asc(id)
+        .limit(CHUNK)
+        .all(db)
+        .await?)
+}
+
 /// The rows of `E` with these ids, by id (no statement for none).
 async fn referenced<E>(db: &DatabaseConnection, ids: Vec<i64>) -> AppResult<HashMap<i64, E::Model>>
 where
@@ -130,13 +148,13 @@ impl Exported for change::Model {
         filter: &ChangeFilter,
         after: i64,
     ) -> AppResult<Vec<Self>> {
-        Ok(change::Entity::find()
-            .filter(filter.condition(ChangeScope::Root))
-            .filter(change::Column::Id.gt(after))
-            .order_by_asc(change::Column::Id)
-            .limit(CHUNK)
-            .all(db)
-            .await?)
+        next_rows::<change::Entity>(
+            db,
+            filter.condition(ChangeScope::Root),
+            change::Column::Id,
+            after,
+        )
+        .await
     }
 
     async fn write(
@@ -203,13 +221,13 @@ impl Exported for release::Model {
         filter: &ReleaseFilter,
         after: i64,
     ) -> AppResult<Vec<Self>> {
-        Ok(release::Entity::find()
-            .filter(filter.condition(ReleaseScope::Root))
-            .filter(release::Column::Id.gt(after))
-            .order_by_asc(release::Column::Id)
-            .limit(CHUNK)
-            .all(db)
-            .await?)
+        next_rows::<release::Entity>(
+            db,
+            filter.condition(ReleaseScope::Root),
+            release::Column::Id,
+            after,
+        )
+        .await
     }
 
     async fn write(
