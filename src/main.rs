@@ -43,6 +43,26 @@ async fn run(cli: Cli, matches: &ArgMatches) -> Result<(), Box<dyn std::error::E
             ) {
                 rows.extend(config::effective(sub, sub_matches));
             }
+            // Settings left unset take a value from the engine or the host: show which.
+            let sqlite = cli.database_url.starts_with("sqlite:");
+            let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+            for (name, value, source) in &mut rows {
+                if value != "(not set)" {
+                    continue;
+                }
+                let derived = match name.as_str() {
+                    "anonymous-read" => Some((sqlite.to_string(), "engine default")),
+                    "db-max-connections" => {
+                        Some((if sqlite { "4" } else { "10" }.to_owned(), "engine default"))
+                    }
+                    "max-concurrent-operations" => Some((cores.to_string(), "CPU cores")),
+                    _ => None,
+                };
+                if let Some((v, why)) = derived {
+                    *value = v;
+                    *source = why.to_owned();
+                }
+            }
             let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
             for (name, value, source) in rows {
                 println!("{name:<width$}  {value}  ({source})");

@@ -530,6 +530,12 @@ fn the_config_command_shows_each_setting_its_source_and_no_password() {
     assert!(
         line("request-timeout").contains("30s") && line("request-timeout").ends_with("(default)")
     );
+    // Unset settings show what the engine or host makes of them.
+    assert!(
+        line("anonymous-read").contains(" false ")
+            && line("anonymous-read").ends_with("(engine default)")
+    );
+    assert!(line("db-max-connections").contains(" 10 "));
     // Every serve flag is listed.
     for flag in [
         "bind",
