@@ -234,6 +234,11 @@ pub struct ServeArgs {
     #[arg(long, env = "PORTFOLIO_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
 
+    /// How long a batch loader waits for more keys before it runs its statement (e.g.
+    /// `1ms`). Longer trades latency for fewer statements when the host is busy.
+    #[arg(long, env = "PORTFOLIO_LOADER_DELAY", default_value = "1ms", value_parser = humantime::parse_duration)]
+    pub loader_delay: Duration,
+
     /// Documents remembered for automatic persisted queries (per instance).
     #[arg(long, env = "PORTFOLIO_APQ_CACHE", default_value_t = 1000)]
     pub apq_cache: usize,
@@ -262,6 +267,7 @@ impl Default for ServeArgs {
             graphiql: true,
             cors_origins: Vec::new(),
             apq_cache: 1000,
+            loader_delay: Duration::from_millis(1),
         }
     }
 }

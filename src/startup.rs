@@ -127,6 +127,7 @@ impl Application {
                 max_aliases: args.max_aliases,
                 timeout: args.request_timeout,
                 slow: args.slow_request,
+                loader_delay: args.loader_delay,
             },
             persisted: Arc::new(PersistedQueries::new(args.apq_cache)),
             metrics: Arc::new(Metrics::new(
@@ -141,7 +142,7 @@ impl Application {
                 send_timeout: args.ws_send_timeout,
                 shutdown: stopping,
                 connections,
-                loader: graphql::loaders::shared_loader(db.clone()),
+                loader: graphql::loaders::shared_loader(db.clone(), args.loader_delay),
             },
         };
         let site = Site {

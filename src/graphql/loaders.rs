@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{change, process, process_role_assignment, release, service_offering};
@@ -24,14 +25,16 @@ pub type AppLoader = DataLoader<Loaders, HashMapCache>;
 /// Error of every loader: shared, since one failed batch fails every key in it.
 pub type LoadError = Arc<AppError>;
 
-/// Creates the loader of one request.
-pub fn new_loader(db: DatabaseConnection) -> Arc<AppLoader> {
+/// Creates the loader of one request; keys asked for within `delay` of each other share a
+/// statement.
+pub fn new_loader(db: DatabaseConnection, delay: Duration) -> Arc<AppLoader> {
     // A portal page easily needs the releases of over a thousand changes; one statement
     // for them all beats the default cap of 1,000 keys. Both engines take far more bound
     // parameters than this.
     Arc::new(
         DataLoader::with_cache(Loaders { db }, tokio::spawn, HashMapCache::default())
-            .max_batch_size(MAX_BATCH),
+            .max_batch_size(MAX_BATCH)
+            .delay(delay),
     )
 }
 
@@ -39,8 +42,8 @@ pub fn new_loader(db: DatabaseConnection) -> Arc<AppLoader> {
 /// caches: an event reaches all subscribers at once, so the hundred of them asking for the
 /// same change within the batching window cost one statement, and each event is resolved
 /// against the rows as they are now. Loaders hold no per-viewer state, so sharing is safe.
-pub fn shared_loader(db: DatabaseConnection) -> Arc<AppLoader> {
-    let loader = new_loader(db);
+pub fn shared_loader(db: DatabaseConnection, delay: Duration) -> Arc<AppLoader> {
+    let loader = new_loader(db, delay);
     loader.enable_all_cache(false);
     loader
 }

@@ -41,6 +41,8 @@ pub struct RequestLimits {
     pub timeout: Duration,
     /// Requests slower than this are logged with their operation name.
     pub slow: Duration,
+    /// How long a loader waits for more keys before running a batch.
+    pub loader_delay: Duration,
 }
 
 /// Automatic persisted queries (Apollo's `extensions.persistedQuery` protocol): documents
@@ -472,7 +474,7 @@ async fn execute(
         );
     };
     let request = request
-        .data(new_loader(state.db.clone()))
+        .data(new_loader(state.db.clone(), state.limits.loader_delay))
         .data(viewer)
         .data(RolesOnce::default());
     let started = Instant::now();
