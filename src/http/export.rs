@@ -9,9 +9,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::{InputType, Name, Value};
 
 use super::{AppState, error_response, refused, viewer_of};
-use crate::error::{AppError, AppResult};
+use crate::error::AppError;
 use crate::graphql::inputs::{ChangeFilter, ReleaseFilter};
-use crate::store::export::{ChangeExport, ReleaseExport};
+use crate::store::export::{ChangeExport, Export, Exported, ReleaseExport};
 
 /// Parameters that take a comma-separated list of enum values.
 const LISTS: [&str; 4] = ["status", "type", "risk", "category"];
@@ -74,17 +74,14 @@ fn filter<T: InputType>(params: &[(String, String)], known: &[&str]) -> Result<T
     })
 }
 
-/// Streams the chunks `next` produces from `export` as a CSV download named `file`.
-fn csv_response<E, F, Fut>(file: &'static str, export: E, next: F) -> HttpResponse
-where
-    E: 'static,
-    F: Fn(E) -> Fut + 'static,
-    Fut: std::future::Future<Output = (AppResult<Option<Vec<u8>>>, E)> + 'static,
-{
-    let body = futures_util::stream::unfold((export, false), move |(export, failed)| {
-        let step = (!failed).then(|| next(export));
+/// Streams `export`'s chunks as a CSV download named `file`.
+fn csv_response<T: Exported + 'static>(file: &'static str, export: Export<T>) -> HttpResponse {
+    let body = futures_util::stream::unfold((export, false), move |(mut export, failed)| {
         async move {
-            let (result, export) = step?.await;
+            if failed {
+                return None;
+            }
+            let result = export.next_chunk().await;
             match result {
                 Ok(Some(chunk)) => Some((Ok(web::Bytes::from(chunk)), (export, false))),
                 Ok(None) => None,
@@ -123,10 +120,7 @@ pub async fn changes_csv(
         Err(e) => return error_response(StatusCode::BAD_REQUEST, e),
     };
     let export = ChangeExport::new(state.db.clone(), filter);
-    csv_response("changes.csv", export, |mut e| async move {
-        let r = e.next_chunk().await;
-        (r, e)
-    })
+    csv_response("changes.csv", export)
 }
 
 pub async fn releases_csv(
@@ -142,8 +136,5 @@ pub async fn releases_csv(
         Err(e) => return error_response(StatusCode::BAD_REQUEST, e),
     };
     let export = ReleaseExport::new(state.db.clone(), filter);
-    csv_response("releases.csv", export, |mut e| async move {
-        let r = e.next_chunk().await;
-        (r, e)
-    })
+    csv_response("releases.csv", export)
 }

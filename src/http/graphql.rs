@@ -109,6 +109,15 @@ pub enum Media {
 }
 
 impl Media {
+    /// The status of a request that failed before execution: 400 under the specification's
+    /// own type, 200 under the legacy one.
+    fn request_error_status(self) -> StatusCode {
+        match self {
+            Self::GraphqlResponse => StatusCode::BAD_REQUEST,
+            Self::Json => StatusCode::OK,
+        }
+    }
+
     fn content_type(self) -> HeaderValue {
         HeaderValue::from_static(match self {
             Self::GraphqlResponse => "application/graphql-response+json; charset=utf-8",
@@ -444,10 +453,7 @@ async fn execute(
             "the document has {} aliased fields, more than the limit of {}",
             f.aliases, state.limits.max_aliases
         ));
-        let status = match media {
-            Media::GraphqlResponse => StatusCode::BAD_REQUEST,
-            Media::Json => StatusCode::OK,
-        };
+        let status = media.request_error_status();
         state
             .metrics
             .observe(name.as_deref(), "LIMIT_EXCEEDED", Duration::ZERO);
@@ -558,10 +564,7 @@ fn answer(media: Media, mut response: async_graphql::Response) -> (StatusCode, S
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
     if request_error {
-        let status = match media {
-            Media::GraphqlResponse => StatusCode::BAD_REQUEST,
-            Media::Json => StatusCode::OK,
-        };
+        let status = media.request_error_status();
         let body = json!({ "errors": response.errors });
         return (status, body.to_string(), outcome);
     }
