@@ -11,6 +11,11 @@ pub struct Model {
     pub change_id: i64,
     #[sea_orm(primary_key, auto_increment = false)]
     pub service_id: i64,
+    /// A copy of the change's `created_at` (which never changes), so that a service's
+    /// changes by creation are read from one index of this table. Derived data: not part of
+    /// exports; an import recomputes it.
+    #[serde(skip)]
+    pub change_created_at: Option<DateTimeUtc>,
     #[sea_orm(belongs_to, from = "change_id", to = "id")]
     pub change: HasOne<super::change::Entity>,
     #[sea_orm(belongs_to, from = "service_id", to = "id")]

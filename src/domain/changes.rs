@@ -164,7 +164,12 @@ async fn check_project(w: &Work, id: i64) -> AppResult<()> {
     Ok(())
 }
 
-async fn replace_services(w: &Work, change_id: i64, ids: &[i64]) -> AppResult<()> {
+async fn replace_services(
+    w: &Work,
+    change_id: i64,
+    created_at: DateTime<Utc>,
+    ids: &[i64],
+) -> AppResult<()> {
     change_service::Entity::delete_many()
         .filter(change_service::Column::ChangeId.eq(change_id))
         .exec(w.tx())
@@ -172,6 +177,7 @@ async fn replace_services(w: &Work, change_id: i64, ids: &[i64]) -> AppResult<()
     change_service::Entity::insert_many(ids.iter().map(|s| change_service::ActiveModel {
         change_id: Set(change_id),
         service_id: Set(*s),
+        change_created_at: Set(Some(created_at)),
     }))
     .exec(w.tx())
     .await?;
@@ -261,7 +267,7 @@ impl Governance {
         }
         .update(w.tx())
         .await?;
-        replace_services(&w, c.id, &services).await?;
+        replace_services(&w, c.id, c.created_at, &services).await?;
         w.audit("CREATED", "Change", c.id, None, Some(&c)).await?;
         w.change_event(&c, "CREATED", None).await?;
         w.commit(&self.bus).await?;
@@ -319,7 +325,7 @@ impl Governance {
         }
         if let Some(ids) = patch.service_ids.required("serviceIds")? {
             let ids = check_services(&w, &ids).await?;
-            replace_services(&w, id, &ids).await?;
+            replace_services(&w, id, before.created_at, &ids).await?;
         }
         let after = record_move(&mut w, &before, am, "UPDATED").await?;
         w.commit(&self.bus).await?;

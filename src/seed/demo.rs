@@ -1289,6 +1289,7 @@ impl Loader {
             change_service::ActiveModel {
                 change_id: Set(c.id),
                 service_id: Set(self.services[s]),
+                change_created_at: Set(Some(c.created_at)),
             }
             .insert(db)
             .await?;

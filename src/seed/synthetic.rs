@@ -174,8 +174,13 @@ pub async fn load(db: &DatabaseConnection, scale: usize) -> AppResult<Counts> {
     insert(db, &bar, "audit events", plan.audit).await?;
     bar.finish_with_message("done");
     bulk::advance_sequences(db).await?;
-    // Fresh statistics, so the planner knows the tables' sizes from the first query on.
-    db.execute_unprepared("ANALYZE").await?;
+    // Fresh statistics, so the planner knows the tables' sizes from the first query on; on
+    // PostgreSQL also the visibility map, without which index-only scans visit the heap.
+    let refresh = match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => "VACUUM ANALYZE",
+        _ => "ANALYZE",
+    };
+    db.execute_unprepared(refresh).await?;
     Ok(counts)
 }
 
@@ -625,6 +630,7 @@ fn plan_changes(g: &mut Gen, p: &mut Plan, retired: &[bool], n_projects: usize, 
             p.change_services.push(row(change_service::Model {
                 change_id: id,
                 service_id: *service_id,
+                change_created_at: Some(created),
             }));
         }
         // Decisions: NORMAL and EMERGENCY changes past SUBMITTED, by change-management deciders.

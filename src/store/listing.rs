@@ -28,6 +28,11 @@ pub trait Filter: Clone + Eq + Hash + Send + Sync + 'static {
     fn ordering(&self) -> Ordering {
         Ordering::by_id(Self::TABLE)
     }
+    /// The column of the scope's join table that copies the target's `column`, if any.
+    fn junction_copy(scope: Self::Scope, column: &str) -> Option<&'static str> {
+        let _ = (scope, column);
+        None
+    }
 }
 
 /// A list of `F::Entity` in a scope, filtered, paged. The batching key of every connection.
@@ -64,6 +69,9 @@ impl<F: Filter> Listing for List<F> {
     }
     fn page(&self) -> &PageSpec {
         &self.page
+    }
+    fn junction_copy(&self, column: &str) -> Option<&'static str> {
+        F::junction_copy(self.scope, column)
     }
 }
 
@@ -411,6 +419,10 @@ impl Filter for ChangeFilter {
             },
         }
     }
+    fn junction_copy(scope: ChangeScope, column: &str) -> Option<&'static str> {
+        // A service's changes by creation: the portal's "most recent changes".
+        (scope == ChangeScope::Service && column == "created_at").then_some("change_created_at")
+    }
     fn condition(&self, _: ChangeScope) -> Condition {
         let t = Self::TABLE;
         all([
@@ -454,12 +466,14 @@ impl Filter for ChangeFilter {
                 kind: KeyKind::Time,
                 nullable: true,
                 desc: d,
+                column: None,
             },
             ChangeSort::Risk => SortKey {
                 expr: risk_rank(t),
                 kind: KeyKind::Int,
                 nullable: false,
                 desc: d,
+                column: None,
             },
         };
         Ordering::new(

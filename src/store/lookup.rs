@@ -7,7 +7,7 @@ use entity::*;
 use sea_orm::sea_query::{Alias, Asterisk, Condition, Expr, ExprTrait, JoinType, Order, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter};
 
-use super::page::Via;
+use super::page::{Via, id_in};
 use crate::error::AppResult;
 
 /// Models with a surrogate `id`.
@@ -45,7 +45,11 @@ where
     C: ConnectionTrait,
 {
     let rows = E::find()
-        .filter(Expr::col(Alias::new("id")).is_in(ids.iter().copied()))
+        .filter(id_in(
+            Expr::col(Alias::new("id")),
+            ids,
+            db.get_database_backend(),
+        ))
         .all(db)
         .await?;
     Ok(rows.into_iter().map(|m| (m.id(), m)).collect())
@@ -90,7 +94,7 @@ where
         }
     };
     q.expr_as(parent.clone(), Alias::new("__parent"))
-        .cond_where(Condition::all().add(parent.is_in(parents.iter().copied())))
+        .cond_where(Condition::all().add(id_in(parent, parents, db.get_database_backend())))
         .order_by((table, Alias::new(spec.order_by)), Order::Asc);
     group(db.query_all(&q).await?)
 }

@@ -9,15 +9,16 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
+use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{
-    Alias, Asterisk, Condition, Expr, ExprTrait, Func, Order, OverStatement, Query,
-    SelectStatement, Value, WindowStatement,
+    Alias, Asterisk, Condition, Expr, ExprTrait, Func, Order, OverStatement, PostgresQueryBuilder,
+    Query, SelectStatement, Value, WindowStatement,
 };
-use sea_orm::{ConnectionTrait, EntityTrait, FromQueryResult, QueryResult};
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryResult, Statement};
 use serde_json::Value as Json;
 
 use crate::error::{AppError, AppResult};
@@ -114,6 +115,9 @@ pub struct SortKey {
     pub kind: KeyKind,
     pub nullable: bool,
     pub desc: bool,
+    /// The target table's column the key is, when it is a plain column: a join table that
+    /// holds a copy of it can then sort by its own copy (see [`Listing::junction_copy`]).
+    pub column: Option<&'static str>,
 }
 
 impl SortKey {
@@ -124,6 +128,7 @@ impl SortKey {
             kind,
             nullable: false,
             desc,
+            column: Some(column),
         }
     }
 }
@@ -153,6 +158,7 @@ impl Ordering {
                     kind: KeyKind::Int,
                     nullable: false,
                     desc: key.desc,
+                    column: None,
                 });
             }
             expanded.push(key);
@@ -200,15 +206,37 @@ pub trait Listing: Clone + Eq + Hash + Send + Sync + 'static {
     fn ordering(&self) -> Ordering;
     /// Validated pagination.
     fn page(&self) -> &PageSpec;
+    /// The column of the join table (of a [`Via::Junction`]) that holds a copy of the
+    /// target's `column`, if it keeps one; the target's id is always there, as the child.
+    fn junction_copy(&self, column: &str) -> Option<&'static str> {
+        let _ = column;
+        None
+    }
 }
 
 /// Model type of a listing.
 pub type ModelOf<L> = <<L as Listing>::Entity as EntityTrait>::Model;
 
+/// The position of a row in a listing: its ordering's name and sort-key values. Encoded
+/// (base64url of JSON) only when a client asks for it, since most pages are read without
+/// their cursors.
+#[derive(Clone, Debug)]
+pub struct Cursor {
+    ordering: Arc<str>,
+    keys: Vec<Json>,
+}
+
+impl Cursor {
+    /// The opaque string a client sends back as `after` or `before`.
+    pub fn encode(&self) -> String {
+        encode_cursor(&self.ordering, &self.keys)
+    }
+}
+
 /// One page of rows of one parent, each with its cursor.
 #[derive(Clone, Debug)]
 pub struct PageRows<M> {
-    pub rows: Vec<(String, M)>,
+    pub rows: Vec<(Cursor, M)>,
     pub has_previous_page: bool,
     pub has_next_page: bool,
 }
@@ -224,6 +252,10 @@ impl<M> Default for PageRows<M> {
 }
 
 const PARENT: &str = "__parent";
+/// The parents of a `LATERAL` page statement, as a relation.
+const LATERAL_PARENTS: &str = "__parents";
+/// The ranked or lateral rows of a page statement.
+const PAGE: &str = "page";
 const ROW_NUMBER: &str = "__rn";
 const ROW_ID: &str = "__id";
 
@@ -231,11 +263,19 @@ fn key_alias(i: usize) -> String {
     format!("__k{i}")
 }
 
-/// FROM target [JOIN junction] WHERE filter [AND parent IN (…)], selecting the parent as `__parent`.
-fn base_select<L: Listing>(
-    listing: &L,
-    parents: Option<&[i64]>,
-) -> (SelectStatement, Option<Expr>) {
+/// How a statement narrows a listing to its parents.
+#[derive(Clone, Copy)]
+enum Parents<'a> {
+    /// A top-level list.
+    None,
+    /// `parent IN (ids)`, selecting the parent as `__parent`.
+    In(&'a [i64], DbBackend),
+    /// `parent = "p"."__parent"`: the body of a `LATERAL` join over the parents.
+    Correlated,
+}
+
+/// FROM target [JOIN junction] WHERE filter [AND parent …], and the parent expression.
+fn base_select<L: Listing>(listing: &L, parents: Parents<'_>) -> (SelectStatement, Option<Expr>) {
     let table = Alias::new(L::TABLE);
     let mut q = Query::select();
     q.from(table.clone());
@@ -256,16 +296,84 @@ fn base_select<L: Listing>(
         }
     };
     let mut cond = listing.condition();
-    if let (Some(p), Some(ids)) = (&parent, parents) {
-        cond = cond.add(p.clone().is_in(ids.iter().copied()));
-        q.expr_as(p.clone(), Alias::new(PARENT));
-    }
+    let parent = match (parent, parents) {
+        (Some(p), Parents::In(ids, backend)) => {
+            cond = cond.add(id_in(p.clone(), ids, backend));
+            q.expr_as(p.clone(), Alias::new(PARENT));
+            Some(p)
+        }
+        (Some(p), Parents::Correlated) => {
+            cond = cond.add(
+                p.clone()
+                    .equals((Alias::new(LATERAL_PARENTS), Alias::new(PARENT))),
+            );
+            Some(p)
+        }
+        _ => None,
+    };
     q.cond_where(cond);
-    (q, parent.filter(|_| parents.is_some()))
+    (q, parent)
+}
+
+/// `expr IN (ids)`. On PostgreSQL one array parameter (`= ANY(CAST($1 AS bigint[]))`): a
+/// list of a thousand ids is one bound value, and the statement is the same, prepared once,
+/// whatever the number of ids.
+pub fn id_in(expr: Expr, ids: &[i64], backend: DbBackend) -> Expr {
+    if backend == DbBackend::Postgres {
+        expr.eq(Func::cust(Alias::new("ANY")).arg(Expr::val(pg_array(ids)).cast_as("bigint[]")))
+    } else {
+        expr.is_in(ids.iter().copied())
+    }
+}
+
+/// A PostgreSQL array literal of ids: `{1,2,3}`.
+fn pg_array(ids: &[i64]) -> String {
+    let mut out = String::with_capacity(ids.len() * 7 + 2);
+    out.push('{');
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&id.to_string());
+    }
+    out.push('}');
+    out
+}
+
+/// The keys of `ordering` as this listing sorts by them: through a join table, a key the
+/// join table keeps a copy of (always the target's id) is read from the join table, whose
+/// index then yields the rows in order.
+fn sort_keys<L: Listing>(listing: &L, ordering: &Ordering) -> Vec<SortKey> {
+    let Via::Junction { table, child, .. } = listing.via() else {
+        return ordering.keys.clone();
+    };
+    ordering
+        .keys
+        .iter()
+        .map(|k| {
+            let copy = match k.column {
+                Some("id") => Some(child),
+                Some(c) => listing.junction_copy(c),
+                None => None,
+            };
+            match copy {
+                Some(c) => SortKey {
+                    expr: Expr::col((Alias::new(table), Alias::new(c))),
+                    ..k.clone()
+                },
+                None => k.clone(),
+            }
+        })
+        .collect()
 }
 
 /// Fetches one page per parent (or the one top-level page when `parents` is `None`) in a
 /// single statement.
+///
+/// For many parents, PostgreSQL runs a `LATERAL` join: for each parent, the page's
+/// `first + 1` rows straight from an index range, reading no other child. SQLite, which has
+/// no `LATERAL`, ranks the children of all parents with `ROW_NUMBER() OVER (PARTITION BY
+/// parent …)` over narrow rows and fetches whole rows only for the winners.
 pub async fn fetch_pages<L, C>(
     db: &C,
     listing: &L,
@@ -275,12 +383,18 @@ where
     L: Listing,
     C: ConnectionTrait,
 {
+    let backend = db.get_database_backend();
     let ordering = listing.ordering();
     let page = listing.page();
-    let keys = &ordering.keys;
-    let (mut q, parent) = base_select(listing, parents);
+    let keys = &sort_keys(listing, &ordering);
+    let lateral = parents.is_some() && backend == DbBackend::Postgres;
+    let (mut q, parent) = match parents {
+        None => base_select(listing, Parents::None),
+        Some(_) if lateral => base_select(listing, Parents::Correlated),
+        Some(ids) => base_select(listing, Parents::In(ids, backend)),
+    };
     let table = Alias::new(L::TABLE);
-    if parent.is_some() {
+    if parent.is_some() && !lateral {
         // Rank narrow rows (id and sort keys) and fetch whole rows only for the winners:
         // the window then sorts a few bytes per candidate child, not every column.
         q.expr_as(
@@ -314,15 +428,46 @@ where
             Order::Asc
         }
     };
-    let stmt = match parent {
-        None => {
+    let rows = match (parent, parents) {
+        (Some(_), Some(ids)) if lateral => {
             for k in keys {
                 q.order_by_expr(k.expr.clone(), direction(k));
             }
             q.limit(fetch);
-            q
+            let (body, mut values) = q.build(PostgresQueryBuilder);
+            // The body's placeholders are $1…$n; the parents' array comes last.
+            values.0.push(Value::from(pg_array(ids)));
+            let order: Vec<String> = keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| {
+                    let dir = if direction(k) == Order::Desc {
+                        "DESC"
+                    } else {
+                        "ASC"
+                    };
+                    format!(", \"{PAGE}\".\"{}\" {dir}", key_alias(i))
+                })
+                .collect();
+            let sql = format!(
+                "SELECT \"{LATERAL_PARENTS}\".\"{PARENT}\", \"{PAGE}\".* \
+                 FROM unnest(CAST(${n} AS bigint[])) AS \"{LATERAL_PARENTS}\"(\"{PARENT}\") \
+                 CROSS JOIN LATERAL ({body}) AS \"{PAGE}\" \
+                 ORDER BY \"{LATERAL_PARENTS}\".\"{PARENT}\"{order}",
+                n = values.0.len(),
+                order = order.concat(),
+            );
+            db.query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+                .await?
         }
-        Some(parent) => {
+        (None, _) => {
+            for k in keys {
+                q.order_by_expr(k.expr.clone(), direction(k));
+            }
+            q.limit(fetch);
+            db.query_all(&q).await?
+        }
+        (Some(parent), _) => {
             let mut window = WindowStatement::new();
             window.add_partition_by(parent);
             for k in keys {
@@ -333,7 +478,7 @@ where
                 window,
                 Alias::new(ROW_NUMBER),
             );
-            let ranked = Alias::new("page");
+            let ranked = Alias::new(PAGE);
             let mut outer = Query::select();
             outer
                 .column((table.clone(), Asterisk))
@@ -346,11 +491,11 @@ where
                 .and_where(Expr::col(Alias::new(ROW_NUMBER)).lte(fetch as i64))
                 .order_by(Alias::new(PARENT), Order::Asc)
                 .order_by(Alias::new(ROW_NUMBER), Order::Asc);
-            outer
+            db.query_all(&outer).await?
         }
     };
-    let rows = db.query_all(&stmt).await?;
 
+    let name: Arc<str> = Arc::from(ordering.name.as_str());
     let mut pages: HashMap<Option<i64>, PageRows<ModelOf<L>>> = HashMap::new();
     for row in &rows {
         let parent_id: Option<i64> = match parents {
@@ -358,7 +503,10 @@ where
             None => None,
         };
         let model = <ModelOf<L> as FromQueryResult>::from_query_result(row, "")?;
-        let cursor = encode_cursor(&ordering.name, &read_keys(row, keys)?);
+        let cursor = Cursor {
+            ordering: name.clone(),
+            keys: read_keys(row, keys)?,
+        };
         pages
             .entry(parent_id)
             .or_default()
@@ -393,7 +541,11 @@ where
     L: Listing,
     C: ConnectionTrait,
 {
-    let (mut q, parent) = base_select(listing, parents);
+    let filter = match parents {
+        Some(ids) => Parents::In(ids, db.get_database_backend()),
+        None => Parents::None,
+    };
+    let (mut q, parent) = base_select(listing, filter);
     q.expr_as(Expr::cust("COUNT(*)"), Alias::new("n"));
     if parent.is_some() {
         q.group_by_col(Alias::new(PARENT));

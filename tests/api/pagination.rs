@@ -230,3 +230,188 @@ async fn every_top_level_collection_pages_with_totals() {
         vec!["Fax shutdown"]
     );
 }
+
+const SERVICES_WITH_CHANGES: &str = r#"
+{ services(first: 100) { nodes { key changes(first: 100) { nodes { number createdAt } } } } }"#;
+
+const CHANGES_OF_SERVICE: &str = r#"
+query Changes($key: String!, $first: Int, $after: String, $last: Int, $before: String, $dir: SortDirection!) {
+  service(key: $key) {
+    changes(first: $first, after: $after, last: $last, before: $before,
+            orderBy: { field: CREATED_AT, direction: $dir }) {
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+      nodes { number }
+    }
+  }
+}"#;
+
+/// A service's changes by creation, `(createdAt, number)` descending or ascending, worked
+/// out from the unordered list: the number is `CHG` and the zero-padded id, the tie-breaker.
+fn by_creation(changes: &Value, descending: bool) -> Vec<String> {
+    let mut rows: Vec<(String, String)> = changes["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            let at = chrono::DateTime::parse_from_rfc3339(c["createdAt"].as_str().unwrap_or(""))
+                .map(|t| t.timestamp_micros())
+                .unwrap_or_default();
+            (
+                format!("{at:020}"),
+                c["number"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    rows.sort();
+    if descending {
+        rows.reverse();
+    }
+    rows.into_iter().map(|(_, n)| n).collect()
+}
+
+/// Pages through a service's changes by creation, forward with `first`/`after` or backward
+/// with `last`/`before`, and returns the numbers in list order.
+async fn walk_service(
+    app: &crate::helpers::TestApp,
+    key: &str,
+    size: i64,
+    dir: &str,
+    backward: bool,
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let vars = if backward {
+            json!({ "key": key, "last": size, "before": cursor, "dir": dir })
+        } else {
+            json!({ "key": key, "first": size, "after": cursor, "dir": dir })
+        };
+        let conn = app.data(CHANGES_OF_SERVICE, vars).await["service"]["changes"].clone();
+        let page: Vec<String> = pluck(&conn["nodes"], "number")
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        let more = if backward {
+            out.splice(0..0, page);
+            conn["pageInfo"]["hasPreviousPage"]
+                .as_bool()
+                .unwrap_or(false)
+        } else {
+            out.extend(page);
+            conn["pageInfo"]["hasNextPage"].as_bool().unwrap_or(false)
+        };
+        if !more {
+            return out;
+        }
+        let edge = if backward { "startCursor" } else { "endCursor" };
+        cursor = conn["pageInfo"][edge].as_str().map(str::to_owned);
+        assert!(out.len() <= 200, "paging must end");
+    }
+}
+
+#[tokio::test]
+async fn a_services_changes_by_creation_page_in_the_order_of_their_creation_times() {
+    let app = spawn_app().await;
+    let services = app.data(SERVICES_WITH_CHANGES, json!({})).await;
+    let mut checked = 0;
+    for s in services["services"]["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let key = s["key"].as_str().unwrap_or_default();
+        if s["changes"]["nodes"].as_array().map_or(0, Vec::len) < 3 {
+            continue;
+        }
+        for (dir, descending) in [("DESC", true), ("ASC", false)] {
+            let expected = by_creation(&s["changes"], descending);
+            for size in [1, 2, 5] {
+                assert_eq!(
+                    walk_service(&app, key, size, dir, false).await,
+                    expected,
+                    "{key} {dir} forward by {size}"
+                );
+                assert_eq!(
+                    walk_service(&app, key, size, dir, true).await,
+                    expected,
+                    "{key} {dir} backward by {size}"
+                );
+            }
+        }
+        checked += 1;
+    }
+    assert!(
+        checked >= 3,
+        "the demo has services with several changes ({checked} checked)"
+    );
+}
+
+#[tokio::test]
+async fn a_change_moved_to_another_service_takes_its_place_there_by_creation_time() {
+    let app = spawn_app().await;
+    let requester = app.token("requester");
+    let vpn = app
+        .data(r#"{ service(key: "vpn") { id } }"#, json!({}))
+        .await["service"]["id"]
+        .clone();
+    let created = app
+        .ok_as(
+            &requester,
+            r#"mutation($s: [ID!]!) { createChange(input: { title: "Rotate the VPN certificates",
+                 category: INFRASTRUCTURE, type: NORMAL, risk: LOW, serviceIds: $s }) { id number } }"#,
+            json!({ "s": [vpn] }),
+        )
+        .await["createChange"]
+        .clone();
+    let services = app.data(SERVICES_WITH_CHANGES, json!({})).await;
+    let other = services["services"]["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["key"] != "vpn" && s["changes"]["nodes"].as_array().map_or(0, Vec::len) >= 2)
+        .expect("another service with changes")
+        .clone();
+    let other_key = other["key"].as_str().unwrap_or_default().to_owned();
+    let other_id = app
+        .data(
+            r#"query($k: String!) { service(key: $k) { id } }"#,
+            json!({ "k": other_key }),
+        )
+        .await["service"]["id"]
+        .clone();
+    app.ok_as(
+        &requester,
+        r#"mutation($id: ID!, $s: [ID!]!) { updateChange(id: $id, input: { serviceIds: $s }) { id } }"#,
+        json!({ "id": created["id"], "s": [other_id] }),
+    )
+    .await;
+    let after = app.data(SERVICES_WITH_CHANGES, json!({})).await;
+    let changes_of = |key: &str| {
+        after["services"]["nodes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|s| s["key"] == key)
+            .map(|s| s["changes"].clone())
+            .unwrap_or_default()
+    };
+    let number = created["number"].as_str().unwrap_or_default().to_owned();
+    let expected = by_creation(&changes_of(&other_key), true);
+    assert!(
+        expected.contains(&number),
+        "the change now touches {other_key}"
+    );
+    assert!(
+        !by_creation(&changes_of("vpn"), true).contains(&number),
+        "and no longer the VPN"
+    );
+    assert_eq!(
+        walk_service(&app, &other_key, 2, "DESC", false).await,
+        expected
+    );
+    assert_eq!(
+        expected.first(),
+        Some(&number),
+        "the newest change comes first"
+    );
+}
