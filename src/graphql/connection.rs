@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::connection::{Connection, Edge, EmptyFields};
+use async_graphql::connection::{Connection, CursorType, Edge, EmptyFields};
 use async_graphql::{Context, Object, OutputType, Result};
 use futures_util::future::BoxFuture;
 
@@ -11,10 +11,24 @@ use super::loader;
 use super::loaders::{AppLoader, CountKey, LoadError, PageKey};
 use crate::error::AppError;
 use crate::store::listing::{Filter, List};
-use crate::store::page::{ModelOf, PageArgs};
+use crate::store::page::{Cursor, ModelOf, PageArgs};
 
 /// A Relay connection of `N` with `totalCount`.
-pub type Conn<N> = Connection<String, N, TotalCount, EmptyFields>;
+pub type Conn<N> = Connection<Cursor, N, TotalCount, EmptyFields>;
+
+impl CursorType for Cursor {
+    type Error = &'static str;
+
+    /// Cursors arrive as plain `after` / `before` strings and are checked against the
+    /// list's ordering by the store; the engine never decodes one.
+    fn decode_cursor(_: &str) -> Result<Self, Self::Error> {
+        Err("cursors are decoded against their list's ordering")
+    }
+
+    fn encode_cursor(&self) -> String {
+        self.encode()
+    }
+}
 
 trait CountSource: Send + Sync {
     fn count<'a>(&'a self, loader: &'a AppLoader) -> BoxFuture<'a, Result<i64, LoadError>>;
