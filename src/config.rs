@@ -176,8 +176,10 @@ pub struct ServeArgs {
     #[arg(long, env = "PORTFOLIO_MAX_COMPLEXITY", default_value_t = 50_000)]
     pub max_complexity: usize,
 
-    /// Most GraphQL operations executed at once (others wait their turn). Bounds the
-    /// memory of large answers being built; default: the number of CPU cores.
+    /// Most GraphQL operations executed at once (others wait their turn), shared evenly by
+    /// the worker threads (one per core). Bounds the memory of large answers being built
+    /// while letting a worker build one answer as another waits for the database; default:
+    /// twice the number of CPU cores.
     #[arg(long, env = "PORTFOLIO_MAX_CONCURRENT_OPERATIONS")]
     pub max_concurrent_operations: Option<usize>,
 
@@ -235,7 +237,9 @@ pub struct ServeArgs {
     pub cors_origins: Vec<String>,
 
     /// How long a batch loader waits for more keys before it runs its statement (e.g.
-    /// `1ms`). Longer trades latency for fewer statements when the host is busy.
+    /// `1ms`). Longer trades latency for fewer statements when the host is busy; `0s`
+    /// splits the levels of a query into many statements (the engine yields while it
+    /// resolves a long list).
     #[arg(long, env = "PORTFOLIO_LOADER_DELAY", default_value = "1ms", value_parser = humantime::parse_duration)]
     pub loader_delay: Duration,
 

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::postgres::PgSslMode;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
 
@@ -24,6 +25,16 @@ impl StatementCounter {
 /// separate, empty database.
 fn is_memory(url: &str) -> bool {
     url.contains(":memory:") || url.contains("mode=memory")
+}
+
+/// Whether a PostgreSQL host is this machine: a loopback name or address, or a socket path.
+fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host.starts_with('/')
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Connects with settings suited to the engine and counts every statement.
@@ -54,8 +65,19 @@ pub async fn connect(
                     .statement_cache_capacity(256)
             });
     } else {
+        // sqlx, like libpq, uses TLS whenever the server offers it. To a server on this
+        // host it protects nothing and costs every answer its encryption; an explicit
+        // `sslmode` (in the URL or PGSSLMODE) is obeyed.
+        let choose_tls = !url.contains("sslmode=") && std::env::var_os("PGSSLMODE").is_none();
         opts.max_connections(max_connections.unwrap_or(10))
-            .min_connections(1);
+            .min_connections(1)
+            .map_sqlx_postgres_opts(move |o| {
+                if choose_tls && is_loopback(o.get_host()) {
+                    o.ssl_mode(PgSslMode::Disable)
+                } else {
+                    o
+                }
+            });
     }
     let mut db = Database::connect(opts).await?;
     let counter = StatementCounter::default();
@@ -81,4 +103,26 @@ pub async fn pending_migrations(db: &DatabaseConnection) -> Result<usize, DbErr>
 /// Whether the engine is the embedded default.
 pub fn is_sqlite(db: &DatabaseConnection) -> bool {
     db.get_database_backend() == DbBackend::Sqlite
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback;
+
+    #[test]
+    fn loopback_hosts_are_names_addresses_and_socket_paths_of_this_machine() {
+        for host in [
+            "localhost",
+            "127.0.0.1",
+            "127.3.2.1",
+            "::1",
+            "[::1]",
+            "/var/run/postgresql",
+        ] {
+            assert!(is_loopback(host), "{host}");
+        }
+        for host in ["db.example", "10.0.0.5", "192.168.1.1", "::2"] {
+            assert!(!is_loopback(host), "{host}");
+        }
+    }
 }

@@ -11,14 +11,16 @@ use actix_web::{App, HttpServer, web};
 use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::watch;
 use tracing_actix_web::TracingLogger;
 
 use crate::config::{DEFAULT_DATABASE_URL, ServeArgs};
 use crate::db;
 use crate::domain::{EventBus, Governance};
 use crate::graphql::{self, Limits};
-use crate::http::{self, AppState, LiveSettings, Metrics, PersistedQueries, RequestLimits};
+use crate::http::{
+    self, AppState, LiveSettings, Metrics, OperationSlots, PersistedQueries, RequestLimits,
+};
 use crate::relay;
 use crate::seed;
 
@@ -114,13 +116,13 @@ impl Application {
         };
         let governance = Governance::new(db.clone(), bus.clone());
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let operations = args.max_concurrent_operations.unwrap_or(cores).max(1);
+        let operations = args.max_concurrent_operations.unwrap_or(2 * cores).max(1);
         let connections = Arc::default();
         let state = AppState {
             schema: graphql::build_schema(db.clone(), governance, limits),
             db: db.clone(),
             anonymous_read,
-            operations: Arc::new(Semaphore::new(operations)),
+            operations_per_worker: operations.div_ceil(cores),
             limits: RequestLimits {
                 max_body_bytes: args.max_body_bytes,
                 max_batch: args.max_batch.max(1),
@@ -148,6 +150,7 @@ impl Application {
         let site = Site {
             graphiql: args.graphiql,
             cors_origins: args.cors_origins.clone(),
+            workers: cores,
         };
         let server = run(listener, state, site).map_err(|source| StartError::Bind {
             bind: args.bind.clone(),
@@ -246,9 +249,13 @@ async fn stop_signal() {
 struct Site {
     graphiql: bool,
     cors_origins: Vec<String>,
+    /// Worker threads, one per core.
+    workers: usize,
 }
 
 fn run(listener: TcpListener, state: AppState, site: Site) -> std::io::Result<Server> {
+    let per_worker = state.operations_per_worker;
+    let workers = site.workers;
     let data = web::Data::new(state);
     let routes = http::routes(site.graphiql);
     let origins = site.cors_origins;
@@ -263,8 +270,10 @@ fn run(listener: TcpListener, state: AppState, site: Site) -> std::io::Result<Se
             .wrap(Condition::new(!origins.is_empty(), cors))
             .wrap(TracingLogger::default())
             .app_data(data.clone())
+            .app_data(web::Data::new(OperationSlots::new(per_worker)))
             .configure(routes.clone())
     })
+    .workers(workers)
     .disable_signals()
     .listen(listener)?
     .run();

@@ -23,7 +23,7 @@ use async_graphql::{Name, Variables};
 use futures_util::StreamExt;
 use serde_json::{Map, Value, json};
 
-use super::{AppState, error_response, viewer_of};
+use super::{AppState, OperationSlots, error_response, viewer_of};
 use crate::error::AppError;
 use crate::graphql::loaders::new_loader;
 use crate::graphql::viewer::RolesOnce;
@@ -472,7 +472,7 @@ async fn execute(
             return refuse(StatusCode::OK, media, err);
         }
     };
-    let Ok(_permit) = state.operations.acquire().await else {
+    let Some(_permit) = OperationSlots::acquire(http).await else {
         return refuse(
             StatusCode::SERVICE_UNAVAILABLE,
             media,

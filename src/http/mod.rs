@@ -17,7 +17,7 @@ use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use actix_web::{HttpRequest, HttpResponse, guard, web};
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::auth;
 use crate::error::AppError;
@@ -31,9 +31,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// Whether requests without a token may read.
     pub anonymous_read: bool,
-    /// Permits to execute an operation: a server on two cores gains nothing from building
-    /// thirty answers at once, and each one in flight holds its whole response in memory.
-    pub operations: Arc<Semaphore>,
+    /// Operations each worker thread executes at once (see [`OperationSlots`]).
+    pub operations_per_worker: usize,
     /// Body, batch, alias, time limits of GraphQL requests.
     pub limits: RequestLimits,
     /// Documents known by hash (automatic persisted queries).
@@ -42,6 +41,29 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// WebSocket keep-alive, back-pressure and shutdown.
     pub live: LiveSettings,
+}
+
+/// Permits to execute an operation, one set per worker thread (registered by the app
+/// factory, which runs once on each worker).
+///
+/// A server on two cores gains nothing from building thirty answers at once, and each one in
+/// flight holds its whole response in memory. An operation runs entirely on the worker that
+/// accepted it, so one pool of permits for the whole server could hand them all to one
+/// worker while the other idles; per worker, every core stays busy.
+#[derive(Debug)]
+pub struct OperationSlots(Arc<Semaphore>);
+
+impl OperationSlots {
+    /// `permits` operations at once on the calling worker.
+    pub fn new(permits: usize) -> Self {
+        Self(Arc::new(Semaphore::new(permits.max(1))))
+    }
+
+    /// Waits for a permit of the worker serving `http`; `None` when the app registered none.
+    async fn acquire(http: &HttpRequest) -> Option<OwnedSemaphorePermit> {
+        let slots = http.app_data::<web::Data<OperationSlots>>()?;
+        slots.0.clone().acquire_owned().await.ok()
+    }
 }
 
 /// The routes; GraphiQL only when `graphiql` is on.
