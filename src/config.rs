@@ -236,11 +236,10 @@ pub struct ServeArgs {
     #[arg(long, env = "PORTFOLIO_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
 
-    /// How long a batch loader waits for more keys before it runs its statement (e.g.
-    /// `1ms`). Longer trades latency for fewer statements when the host is busy; `0s`
-    /// splits the levels of a query into many statements (the engine yields while it
-    /// resolves a long list).
-    #[arg(long, env = "PORTFOLIO_LOADER_DELAY", default_value = "1ms", value_parser = humantime::parse_duration)]
+    /// How long a batch loader waits for more keys, after letting the request's resolvers
+    /// run for a few turns of the scheduler (which gathers one level of a query), before it
+    /// runs its statement (e.g. `1ms`). Longer trades latency for fewer statements.
+    #[arg(long, env = "PORTFOLIO_LOADER_DELAY", default_value = "0s", value_parser = humantime::parse_duration)]
     pub loader_delay: Duration,
 
     /// Documents remembered for automatic persisted queries (per instance).
@@ -271,7 +270,7 @@ impl Default for ServeArgs {
             graphiql: true,
             cors_origins: Vec::new(),
             apq_cache: 1000,
-            loader_delay: Duration::from_millis(1),
+            loader_delay: Duration::ZERO,
         }
     }
 }

@@ -7,11 +7,6 @@ use portfolio::config::{Cli, Command, SeedSet, TokenCommand};
 use portfolio::domain::tokens;
 use portfolio::{config, db, graphql, seed, startup::Application, telemetry, transfer};
 
-/// Answers are built from many small, short-lived allocations (the value tree of a response),
-/// where mimalloc is markedly faster than the system allocator and returns memory promptly.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let matches = Cli::command().get_matches();

@@ -4,9 +4,12 @@
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-/// The `portfolio` binary with `DATABASE_URL` set.
+/// The `portfolio` binary with `DATABASE_URL` set: this build's, or the one `PORTFOLIO_BIN`
+/// names, so that an earlier build can be measured in the same sitting.
 pub fn portfolio(url: &str) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_portfolio"));
+    let bin =
+        std::env::var_os("PORTFOLIO_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_portfolio").into());
+    let mut c = Command::new(bin);
     c.env("DATABASE_URL", url).env("RUST_LOG", "warn");
     c
 }

@@ -367,6 +367,41 @@ fn sort_keys<L: Listing>(listing: &L, ordering: &Ordering) -> Vec<SortKey> {
         .collect()
 }
 
+/// The ranking of a window page read from the join table alone, when nothing else is
+/// needed: no filter on the target and every sort key kept by the join table. The target's
+/// rows are then read only for the winners, not for every candidate child (SQLite: a
+/// service's newest changes without reading each of its changes).
+fn junction_only<L: Listing>(
+    listing: &L,
+    keys: &[SortKey],
+    parents: &[i64],
+    backend: DbBackend,
+) -> Option<(SelectStatement, Option<Expr>)> {
+    let Via::Junction {
+        table,
+        child,
+        parent,
+    } = listing.via()
+    else {
+        return None;
+    };
+    let on_junction = |k: &SortKey| {
+        k.column
+            .is_some_and(|c| c == "id" || listing.junction_copy(c).is_some())
+    };
+    if !listing.condition().is_empty() || !keys.iter().all(on_junction) {
+        return None;
+    }
+    let jt = Alias::new(table);
+    let parent = Expr::col((jt.clone(), Alias::new(parent)));
+    let mut q = Query::select();
+    q.from(jt.clone())
+        .expr_as(parent.clone(), Alias::new(PARENT))
+        .expr_as(Expr::col((jt, Alias::new(child))), Alias::new(ROW_ID))
+        .and_where(id_in(parent.clone(), parents, backend));
+    Some((q, Some(parent)))
+}
+
 /// Fetches one page per parent (or the one top-level page when `parents` is `None`) in a
 /// single statement.
 ///
@@ -388,19 +423,27 @@ where
     let page = listing.page();
     let keys = &sort_keys(listing, &ordering);
     let lateral = parents.is_some() && backend == DbBackend::Postgres;
-    let (mut q, parent) = match parents {
-        None => base_select(listing, Parents::None),
-        Some(_) if lateral => base_select(listing, Parents::Correlated),
-        Some(ids) => base_select(listing, Parents::In(ids, backend)),
+    let junction = match parents {
+        Some(ids) if !lateral => junction_only(listing, keys, ids, backend),
+        _ => None,
+    };
+    let ranked_on_junction = junction.is_some();
+    let (mut q, parent) = match (parents, junction) {
+        (_, Some(ranked)) => ranked,
+        (None, _) => base_select(listing, Parents::None),
+        (Some(_), None) if lateral => base_select(listing, Parents::Correlated),
+        (Some(ids), None) => base_select(listing, Parents::In(ids, backend)),
     };
     let table = Alias::new(L::TABLE);
     if parent.is_some() && !lateral {
         // Rank narrow rows (id and sort keys) and fetch whole rows only for the winners:
         // the window then sorts a few bytes per candidate child, not every column.
-        q.expr_as(
-            Expr::col((table.clone(), Alias::new("id"))),
-            Alias::new(ROW_ID),
-        );
+        if !ranked_on_junction {
+            q.expr_as(
+                Expr::col((table.clone(), Alias::new("id"))),
+                Alias::new(ROW_ID),
+            );
+        }
     } else {
         q.column((table.clone(), Asterisk));
     }
