@@ -61,11 +61,16 @@ where
     N: OutputType + From<ModelOf<List<F>>>,
 {
     let key = PageKey { parent, list };
-    let page = loader(ctx)
+    let loader = loader(ctx);
+    let page = loader
         .load_one(key.clone())
         .await
         .map_err(AppError::from)?
         .unwrap_or_default();
+    // Every resolver waiting on the batch already holds its page; without the cache's
+    // reference the rows move into the connection instead of being copied (a portal page
+    // is over a thousand rows). A page asked for twice in one request is read twice.
+    loader.clear::<PageKey<F>>();
     let page = Arc::unwrap_or_clone(page);
     let mut conn = Connection::with_additional_fields(
         page.has_previous_page,
