@@ -179,7 +179,7 @@ pub struct ServeArgs {
     /// Most GraphQL operations executed at once (others wait their turn), shared evenly by
     /// the worker threads (one per core). Bounds the memory of large answers being built
     /// while letting a worker build one answer as another waits for the database; default:
-    /// twice the number of CPU cores.
+    /// twice the number of CPU cores on PostgreSQL, the number of cores on SQLite.
     #[arg(long, env = "PORTFOLIO_MAX_CONCURRENT_OPERATIONS")]
     pub max_concurrent_operations: Option<usize>,
 

@@ -17,6 +17,8 @@ pub mod rules;
 pub mod tokens;
 pub mod validate;
 
+use std::sync::Arc;
+
 use chrono::{DateTime, SubsecRound, Utc};
 use entity::*;
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -98,12 +100,19 @@ impl<T> Patch<T> {
 pub struct Governance {
     db: DatabaseConnection,
     bus: EventBus,
+    /// On SQLite, the queue of write transactions: the engine has one writer at a time, and
+    /// a writer that finds the lock taken sleeps in its busy handler for up to a hundred
+    /// milliseconds at a time. Queued here instead, in order, the next starts the moment
+    /// the last commits.
+    writers: Option<Arc<tokio::sync::Mutex<()>>>,
 }
 
 impl Governance {
     /// The use cases over `db`, publishing committed events to `bus`.
     pub fn new(db: DatabaseConnection, bus: EventBus) -> Self {
-        Self { db, bus }
+        let writers = (db.get_database_backend() == sea_orm::DbBackend::Sqlite)
+            .then(|| Arc::new(tokio::sync::Mutex::new(())));
+        Self { db, bus, writers }
     }
 
     /// The bus committed events are published to.
@@ -135,6 +144,10 @@ impl Governance {
     /// queue for the lock up front instead of failing when they upgrade from reading, so
     /// only true conflicts (stale versions) surface as CONFLICT.
     async fn start(&self, actor: &Actor) -> AppResult<Work> {
+        let turn = match &self.writers {
+            Some(queue) => Some(queue.clone().lock_owned().await),
+            None => None,
+        };
         let txn = self
             .db
             .begin_with_options(TransactionOptions {
@@ -147,6 +160,7 @@ impl Governance {
             actor: *actor,
             now: now(),
             events: Vec::new(),
+            _turn: turn,
         })
     }
 }
@@ -163,6 +177,9 @@ pub(crate) struct Work {
     actor: Actor,
     now: DateTime<Utc>,
     events: Vec<DomainEvent>,
+    /// The writer's place at the head of the SQLite queue, given up when the work ends
+    /// (committed or dropped).
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 impl Work {
