@@ -79,6 +79,41 @@ async fn a_four_level_query_costs_the_same_statements_at_any_page_size() {
     );
 }
 
+/// Every change of the demo (over 30: the engine resolves such a list in batches and yields
+/// between them), each with its releases, requester and services, each service's latest
+/// changes and their releases.
+const WIDE: &str = r#"
+{ changes(first: 100) { nodes { number releases { name } requestedBy { name }
+    services(first: 5) { nodes { key
+      changes(first: 3, orderBy: { field: CREATED_AT, direction: DESC }) { nodes { number releases { name } } } } } } } }"#;
+
+#[tokio::test]
+async fn with_the_default_batching_each_level_of_a_wide_query_is_one_statement() {
+    // No batching window: a batch waits a few scheduler turns of the request instead.
+    let app = spawn_with(ServeArgs {
+        demo: true,
+        anonymous_read: Some(true),
+        ..ServeArgs::default()
+    })
+    .await;
+    for _ in 0..5 {
+        let before = app.statements().await;
+        let data = app.data(WIDE, json!({})).await;
+        let statements = app.statements().await - before;
+        let changes = data["changes"]["nodes"].as_array().map_or(0, Vec::len);
+        assert!(
+            changes > 30,
+            "a list long enough to be resolved in parts ({changes})"
+        );
+        // changes, their releases, requesters, services, the services' changes, and the
+        // releases of those not already loaded.
+        assert!(
+            statements <= 6,
+            "6 levels should cost at most 6 statements, took {statements}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn total_count_costs_one_batched_statement_per_connection_level() {
     let app = spawn_app().await;
