@@ -264,11 +264,8 @@ pub async fn import(db: &DatabaseConnection, document: &[u8]) -> AppResult<u64> 
     load(&txn, &bar, "change_service", t.change_service).await?;
     // The copy of each change's creation time that orders a service's changes is derived
     // data, left out of the document.
-    txn.execute_unprepared(
-        "UPDATE change_service SET change_created_at = \
-         (SELECT c.created_at FROM change c WHERE c.id = change_service.change_id)",
-    )
-    .await?;
+    txn.execute_unprepared(migration::FILL_CHANGE_SERVICE_CREATED_AT)
+        .await?;
     load(&txn, &bar, "approval", t.approval).await?;
     load(&txn, &bar, "release", releases).await?;
     for (id, previous) in links {

@@ -5,6 +5,12 @@ pub use sea_orm_migration::prelude::*;
 
 mod conventions;
 
+/// Fills `change_service.change_created_at` from `change.created_at`: the copy that orders a
+/// service's changes by creation (migration 000012). Derived data; run again by anything
+/// that loads `change_service` rows without it (an import).
+pub const FILL_CHANGE_SERVICE_CREATED_AT: &str = "UPDATE change_service SET change_created_at = \
+     (SELECT c.created_at FROM change c WHERE c.id = change_service.change_id)";
+
 mod m20261126_000001_create_people_and_partners;
 mod m20261126_000002_create_services;
 mod m20261126_000003_create_offerings;

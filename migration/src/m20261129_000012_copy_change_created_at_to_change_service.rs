@@ -24,10 +24,7 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.get_connection()
-            .execute_unprepared(
-                "UPDATE change_service SET change_created_at = \
-                 (SELECT c.created_at FROM change c WHERE c.id = change_service.change_id)",
-            )
+            .execute_unprepared(crate::FILL_CHANGE_SERVICE_CREATED_AT)
             .await?;
         m.create_index(index(
             "change_service",

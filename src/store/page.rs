@@ -8,6 +8,7 @@
 //! Cursors are opaque: base64url of the sort-key values of a row plus the ordering's name.
 
 use std::collections::HashMap;
+use std::fmt::Write;
 use std::hash::Hash;
 use std::sync::Arc;
 
@@ -334,35 +335,40 @@ fn pg_array(ids: &[i64]) -> String {
         if i > 0 {
             out.push(',');
         }
-        out.push_str(&id.to_string());
+        // Writing to a String cannot fail.
+        let _ = write!(out, "{id}");
     }
     out.push('}');
     out
 }
 
-/// The keys of `ordering` as this listing sorts by them: through a join table, a key the
-/// join table keeps a copy of (always the target's id) is read from the join table, whose
-/// index then yields the rows in order.
+/// The column of the listing's join table that holds sort key `k`, if it keeps one: the
+/// target's id always (the child column), others as [`Listing::junction_copy`] says.
+fn junction_column<L: Listing>(listing: &L, k: &SortKey) -> Option<&'static str> {
+    let Via::Junction { child, .. } = listing.via() else {
+        return None;
+    };
+    match k.column? {
+        "id" => Some(child),
+        c => listing.junction_copy(c),
+    }
+}
+
+/// The keys of `ordering` as this listing sorts by them: a key the join table keeps is read
+/// from the join table, whose index then yields the rows in order.
 fn sort_keys<L: Listing>(listing: &L, ordering: &Ordering) -> Vec<SortKey> {
-    let Via::Junction { table, child, .. } = listing.via() else {
+    let Via::Junction { table, .. } = listing.via() else {
         return ordering.keys.clone();
     };
     ordering
         .keys
         .iter()
-        .map(|k| {
-            let copy = match k.column {
-                Some("id") => Some(child),
-                Some(c) => listing.junction_copy(c),
-                None => None,
-            };
-            match copy {
-                Some(c) => SortKey {
-                    expr: Expr::col((Alias::new(table), Alias::new(c))),
-                    ..k.clone()
-                },
-                None => k.clone(),
-            }
+        .map(|k| match junction_column(listing, k) {
+            Some(c) => SortKey {
+                expr: Expr::col((Alias::new(table), Alias::new(c))),
+                ..k.clone()
+            },
+            None => k.clone(),
         })
         .collect()
 }
@@ -373,7 +379,7 @@ fn sort_keys<L: Listing>(listing: &L, ordering: &Ordering) -> Vec<SortKey> {
 /// service's newest changes without reading each of its changes).
 fn junction_only<L: Listing>(
     listing: &L,
-    keys: &[SortKey],
+    ordering: &Ordering,
     parents: &[i64],
     backend: DbBackend,
 ) -> Option<(SelectStatement, Option<Expr>)> {
@@ -385,11 +391,8 @@ fn junction_only<L: Listing>(
     else {
         return None;
     };
-    let on_junction = |k: &SortKey| {
-        k.column
-            .is_some_and(|c| c == "id" || listing.junction_copy(c).is_some())
-    };
-    if !listing.condition().is_empty() || !keys.iter().all(on_junction) {
+    let on_junction = |k: &SortKey| junction_column(listing, k).is_some();
+    if !listing.condition().is_empty() || !ordering.keys.iter().all(on_junction) {
         return None;
     }
     let jt = Alias::new(table);
@@ -424,7 +427,7 @@ where
     let keys = &sort_keys(listing, &ordering);
     let lateral = parents.is_some() && backend == DbBackend::Postgres;
     let junction = match parents {
-        Some(ids) if !lateral => junction_only(listing, keys, ids, backend),
+        Some(ids) if !lateral => junction_only(listing, &ordering, ids, backend),
         _ => None,
     };
     let ranked_on_junction = junction.is_some();
