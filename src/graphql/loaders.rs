@@ -11,13 +11,14 @@ use std::time::Duration;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{change, process, process_role_assignment, release, service_offering};
 use futures_util::future::{BoxFuture, try_join_all};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::domain::ActorRoles;
 use crate::error::AppError;
 use crate::store::listing::{Filter, List};
 use crate::store::lookup::{self, Children, HasId, Tally, Upcoming};
 use crate::store::page::{self, ModelOf, PageRows};
+use crate::store::rows::Decode;
 
 /// The request's loader; resolvers reach it through [`loader`].
 pub type AppLoader = DataLoader<Loaders, HashMapCache>;
@@ -82,10 +83,19 @@ fn shared(err: AppError) -> LoadError {
 // ------------------------------------------------------------------ pages and counts
 
 /// One page of a list for one parent (`None` for a top-level list).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PageKey<F: Filter> {
     pub parent: Option<i64>,
     pub list: List<F>,
+}
+
+/// The loader hashes each key several times, and the keys of one request's batch are one
+/// list for many parents: the parent alone tells them apart (equal keys still hash equal),
+/// without hashing every filter field of the list each time.
+impl<F: Filter> Hash for PageKey<F> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.parent.hash(state);
+    }
 }
 
 /// The total count of a list for one parent.
@@ -262,7 +272,7 @@ impl<E> Hash for ChildrenOf<E> {
 impl<E> Loader<ChildrenOf<E>> for Loaders
 where
     E: EntityTrait,
-    E::Model: FromQueryResult + Clone + Send + Sync,
+    E::Model: Decode + Clone + Send + Sync,
 {
     type Value = Arc<Vec<E::Model>>;
     type Error = LoadError;
@@ -454,7 +464,7 @@ pub struct OpenChangesOf(pub i64, pub u64);
 pub struct UpcomingReleasesOf(pub i64, pub u64);
 
 /// Loads [`lookup::upcoming`] for keys `(offering, limit)`, one statement per limit.
-async fn upcoming<M: FromQueryResult + Send + Sync>(
+async fn upcoming<M: Decode + Send + Sync>(
     db: &DatabaseConnection,
     what: Upcoming,
     keys: impl Iterator<Item = (i64, u64)>,

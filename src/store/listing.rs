@@ -10,12 +10,13 @@ use sea_orm::EntityTrait;
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Func, LikeExpr, Query};
 
 use super::page::{KeyKind, Listing, Ordering, PageArgs, PageSpec, SortKey, Via};
+use super::rows::Decode;
 use crate::error::AppResult;
 
 /// The filter (and ordering) of one listed entity, and how it is reached from parents.
 pub trait Filter: Clone + Eq + Hash + Send + Sync + 'static {
     /// The listed entity.
-    type Entity: EntityTrait;
+    type Entity: EntityTrait<Model: Decode>;
     /// The relationships a list of this entity can hang off.
     type Scope: Copy + Eq + Hash + std::fmt::Debug + Send + Sync + 'static;
     /// Table of the listed entity.

@@ -5,9 +5,10 @@ use std::collections::HashMap;
 
 use entity::*;
 use sea_orm::sea_query::{Alias, Asterisk, Condition, Expr, ExprTrait, JoinType, Order, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::page::{Via, id_in};
+use super::rows::{Decode, Decoder};
 use crate::error::AppResult;
 
 /// Models with a surrogate `id`.
@@ -80,7 +81,7 @@ pub async fn children<E, C>(
     parents: &[i64],
 ) -> AppResult<HashMap<i64, Vec<E::Model>>>
 where
-    E: EntityTrait,
+    E: EntityTrait<Model: Decode>,
     C: ConnectionTrait,
 {
     let table = Alias::new(spec.table);
@@ -108,13 +109,12 @@ where
     group(db.query_all(&q).await?)
 }
 
-fn group<M: FromQueryResult>(rows: Vec<sea_orm::QueryResult>) -> AppResult<HashMap<i64, Vec<M>>> {
+fn group<M: Decode>(rows: Vec<sea_orm::QueryResult>) -> AppResult<HashMap<i64, Vec<M>>> {
     let mut out: HashMap<i64, Vec<M>> = HashMap::new();
+    let mut decoder = Decoder::<M>::default();
     for row in rows {
         let p: i64 = row.try_get("", "__parent")?;
-        out.entry(p)
-            .or_default()
-            .push(M::from_query_result(&row, "")?);
+        out.entry(p).or_default().push(decoder.decode(&row)?);
     }
     Ok(out)
 }
@@ -308,7 +308,7 @@ impl Upcoming {
 /// For each offering, up to `limit` rows of `what` touching any of its services, soonest
 /// first (undated last), each row once: one statement for all offerings, cut per offering
 /// by a window function over narrow rows.
-pub async fn upcoming<M: FromQueryResult, C: ConnectionTrait>(
+pub async fn upcoming<M: Decode, C: ConnectionTrait>(
     db: &C,
     what: Upcoming,
     offerings: &[i64],

@@ -10,3 +10,4 @@ pub mod listing;
 pub mod lookup;
 pub mod page;
 pub mod reporting;
+pub mod rows;

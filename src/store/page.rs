@@ -19,9 +19,10 @@ use sea_orm::sea_query::{
     Alias, Asterisk, Condition, Expr, ExprTrait, Func, Order, OverStatement, PostgresQueryBuilder,
     Query, SelectStatement, Value, WindowStatement,
 };
-use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryResult, Statement};
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QueryResult, Statement};
 use serde_json::Value as Json;
 
+use super::rows::{self, Decode, Decoder};
 use crate::error::{AppError, AppResult};
 
 /// Default page size when neither `first` nor `last` is given.
@@ -196,7 +197,7 @@ pub enum Via {
 /// It is a batching key, so it is hashable; the parent id is not part of it.
 pub trait Listing: Clone + Eq + Hash + Send + Sync + 'static {
     /// The listed entity.
-    type Entity: EntityTrait;
+    type Entity: EntityTrait<Model: Decode>;
     /// Table of the listed entity.
     const TABLE: &'static str;
     /// How rows relate to the parent ids.
@@ -224,13 +225,34 @@ pub type ModelOf<L> = <<L as Listing>::Entity as EntityTrait>::Model;
 #[derive(Clone, Debug)]
 pub struct Cursor {
     ordering: Arc<str>,
-    keys: Vec<Json>,
+    keys: Vec<KeyValue>,
+}
+
+/// A sort-key value as read from the row; turned into JSON only when a cursor is encoded.
+#[derive(Clone, Debug)]
+enum KeyValue {
+    Null,
+    Int(i64),
+    Text(String),
+    Time(DateTime<Utc>),
+}
+
+impl KeyValue {
+    fn to_json(&self) -> Json {
+        match self {
+            KeyValue::Null => Json::Null,
+            KeyValue::Int(n) => Json::from(*n),
+            KeyValue::Text(s) => Json::from(s.as_str()),
+            KeyValue::Time(t) => Json::from(t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
+        }
+    }
 }
 
 impl Cursor {
     /// The opaque string a client sends back as `after` or `before`.
     pub fn encode(&self) -> String {
-        encode_cursor(&self.ordering, &self.keys)
+        let keys: Vec<Json> = self.keys.iter().map(KeyValue::to_json).collect();
+        encode_cursor(&self.ordering, &keys)
     }
 }
 
@@ -543,15 +565,25 @@ where
 
     let name: Arc<str> = Arc::from(ordering.name.as_str());
     let mut pages: HashMap<Option<i64>, PageRows<ModelOf<L>>> = HashMap::new();
+    let mut decoder = Decoder::<ModelOf<L>>::default();
+    // The parent id and the sort keys, by position: found once for the whole statement.
+    let mut extra: Vec<String> = (0..keys.len()).map(key_alias).collect();
+    if parents.is_some() {
+        extra.push(PARENT.to_owned());
+    }
+    let at = match rows.first() {
+        Some(row) => rows::positions(row, &extra)?,
+        None => Vec::new(),
+    };
     for row in &rows {
         let parent_id: Option<i64> = match parents {
-            Some(_) => Some(row.try_get("", PARENT)?),
+            Some(_) => Some(rows::get(row, at[keys.len()])?),
             None => None,
         };
-        let model = <ModelOf<L> as FromQueryResult>::from_query_result(row, "")?;
+        let model = decoder.decode(row)?;
         let cursor = Cursor {
             ordering: name.clone(),
-            keys: read_keys(row, keys)?,
+            keys: read_keys(row, keys, &at)?,
         };
         pages
             .entry(parent_id)
@@ -641,19 +673,17 @@ fn json_to_value(kind: KeyKind, v: &Json) -> Option<Value> {
     }
 }
 
-fn read_keys(row: &QueryResult, keys: &[SortKey]) -> AppResult<Vec<Json>> {
+/// The sort-key values of `row`, from the positions `at` of the key columns.
+fn read_keys(row: &QueryResult, keys: &[SortKey], at: &[usize]) -> AppResult<Vec<KeyValue>> {
     keys.iter()
-        .enumerate()
-        .map(|(i, k)| {
-            let col = key_alias(i);
+        .zip(at)
+        .map(|(k, &i)| {
             Ok(match k.kind {
-                KeyKind::Int => row.try_get::<Option<i64>>("", &col)?.map(Json::from),
-                KeyKind::Text => row.try_get::<Option<String>>("", &col)?.map(Json::from),
-                KeyKind::Time => row
-                    .try_get::<Option<DateTime<Utc>>>("", &col)?
-                    .map(|t| Json::from(t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))),
+                KeyKind::Int => rows::get::<Option<i64>>(row, i)?.map(KeyValue::Int),
+                KeyKind::Text => rows::get::<Option<String>>(row, i)?.map(KeyValue::Text),
+                KeyKind::Time => rows::get::<Option<DateTime<Utc>>>(row, i)?.map(KeyValue::Time),
             }
-            .unwrap_or(Json::Null))
+            .unwrap_or(KeyValue::Null))
         })
         .collect()
 }

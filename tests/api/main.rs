@@ -8,6 +8,7 @@ mod audit_and_auth;
 mod blackouts;
 mod change_rules;
 mod concurrency;
+mod decoding;
 mod errors;
 mod exports;
 mod fuzz;
