@@ -8,7 +8,7 @@ use sea_orm::sea_query::{Alias, Asterisk, Condition, Expr, ExprTrait, JoinType, 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::page::{Via, id_in};
-use super::rows::{Decode, Decoder};
+use super::rows::{self, Decode, Decoder};
 use crate::error::AppResult;
 
 /// Models with a surrogate `id`.
@@ -109,11 +109,15 @@ where
     group(db.query_all(&q).await?)
 }
 
-fn group<M: Decode>(rows: Vec<sea_orm::QueryResult>) -> AppResult<HashMap<i64, Vec<M>>> {
+fn group<M: Decode>(found: Vec<sea_orm::QueryResult>) -> AppResult<HashMap<i64, Vec<M>>> {
     let mut out: HashMap<i64, Vec<M>> = HashMap::new();
     let mut decoder = Decoder::<M>::default();
-    for row in rows {
-        let p: i64 = row.try_get("", "__parent")?;
+    let parent_at = match found.first() {
+        Some(row) => rows::positions(row, &["__parent"])?[0],
+        None => return Ok(out),
+    };
+    for row in found {
+        let p: i64 = rows::get(&row, parent_at)?;
         out.entry(p).or_default().push(decoder.decode(&row)?);
     }
     Ok(out)

@@ -222,6 +222,36 @@ impl Decode for release::Model {
     }
 }
 
+impl Decode for service::Model {
+    const COLUMNS: &'static [&'static str] = &[
+        "id",
+        "key",
+        "name",
+        "description",
+        "lifecycle",
+        "criticality",
+        "owner_id",
+        "created_at",
+        "updated_at",
+        "version",
+    ];
+
+    fn decode(row: &QueryResult, at: &[usize]) -> Result<Self, DbErr> {
+        Ok(Self {
+            id: own(row, at[0])?,
+            key: own(row, at[1])?,
+            name: own(row, at[2])?,
+            description: own(row, at[3])?,
+            lifecycle: enumerated(row, at[4])?,
+            criticality: enumerated(row, at[5])?,
+            owner_id: own(row, at[6])?,
+            created_at: own(row, at[7])?,
+            updated_at: own(row, at[8])?,
+            version: own(row, at[9])?,
+        })
+    }
+}
+
 /// Models read a few at a time keep SeaORM's derived decoding.
 macro_rules! decoded_by_sea_orm {
     ($($model:ty),* $(,)?) => {$(
@@ -245,7 +275,6 @@ decoded_by_sea_orm!(
     process::Model,
     process_role_assignment::Model,
     project::Model,
-    service::Model,
     service_offering::Model,
     service_partner::Model,
 );

@@ -2,7 +2,7 @@
 //! derived decoding; both must give the same models, NULLs and enums included, on the
 //! engine the suite runs on.
 
-use entity::{change, release};
+use entity::{change, release, service};
 use portfolio::store::rows::{Decode, Decoder};
 use sea_orm::{ConnectionTrait, FromQueryResult, Statement};
 use serde_json::json;
@@ -36,7 +36,7 @@ where
 }
 
 #[tokio::test]
-async fn changes_and_releases_decoded_by_position_equal_seaorms_decoding() {
+async fn changes_releases_and_services_decoded_by_position_equal_seaorms_decoding() {
     let app = spawn_app().await;
     // A cancelled change adds a cancellation reason to the demo's variety of states,
     // outcomes and empty dates.
@@ -61,5 +61,10 @@ async fn changes_and_releases_decoded_by_position_equal_seaorms_decoding() {
     assert!(fast.len() > 3, "the demo's releases: {}", fast.len());
     assert!(fast.iter().any(|r| r.deployed_at.is_some()));
     assert!(fast.iter().any(|r| r.deployed_at.is_none()));
+    assert_eq!(fast, derived);
+
+    let (fast, derived) = decode_both_ways::<service::Model>(&app, "service").await;
+    assert!(fast.len() > 5, "the demo's services: {}", fast.len());
+    assert!(fast.iter().any(|s| s.owner_id.is_some()));
     assert_eq!(fast, derived);
 }
