@@ -132,125 +132,77 @@ fn enumerated_opt<E: ActiveEnum<Value = String>>(
         .transpose()
 }
 
-impl Decode for change::Model {
-    const COLUMNS: &'static [&'static str] = &[
-        "id",
-        "number",
-        "title",
-        "description",
-        "category",
-        "change_type",
-        "risk",
-        "status",
-        "outcome",
-        "requested_by_id",
-        "project_id",
-        "model_id",
-        "planned_start",
-        "planned_end",
-        "submitted_at",
-        "authorized_at",
-        "started_at",
-        "completed_at",
-        "closed_at",
-        "cancellation_reason",
-        "created_at",
-        "updated_at",
-        "version",
-    ];
+/// Implements [`Decode`] by position for a model whose fields are named after its columns,
+/// each read with `own` (a plain column), `enumerated` or `enumerated_opt` (string enums).
+macro_rules! decoded_by_position {
+    ($model:ty { $($field:ident: $read:ident),* $(,)? }) => {
+        impl Decode for $model {
+            const COLUMNS: &'static [&'static str] = &[$(stringify!($field)),*];
 
-    fn decode(row: &QueryResult, at: &[usize]) -> Result<Self, DbErr> {
-        Ok(Self {
-            id: own(row, at[0])?,
-            number: own(row, at[1])?,
-            title: own(row, at[2])?,
-            description: own(row, at[3])?,
-            category: enumerated(row, at[4])?,
-            change_type: enumerated(row, at[5])?,
-            risk: enumerated(row, at[6])?,
-            status: enumerated(row, at[7])?,
-            outcome: enumerated_opt(row, at[8])?,
-            requested_by_id: own(row, at[9])?,
-            project_id: own(row, at[10])?,
-            model_id: own(row, at[11])?,
-            planned_start: own(row, at[12])?,
-            planned_end: own(row, at[13])?,
-            submitted_at: own(row, at[14])?,
-            authorized_at: own(row, at[15])?,
-            started_at: own(row, at[16])?,
-            completed_at: own(row, at[17])?,
-            closed_at: own(row, at[18])?,
-            cancellation_reason: own(row, at[19])?,
-            created_at: own(row, at[20])?,
-            updated_at: own(row, at[21])?,
-            version: own(row, at[22])?,
-        })
-    }
+            fn decode(row: &QueryResult, at: &[usize]) -> Result<Self, DbErr> {
+                // `at` holds one position per column, in the order of COLUMNS.
+                let mut at = at.iter().copied();
+                Ok(Self {
+                    $($field: $read(row, at.next().unwrap_or_default())?),*
+                })
+            }
+        }
+    };
 }
 
-impl Decode for release::Model {
-    const COLUMNS: &'static [&'static str] = &[
-        "id",
-        "name",
-        "version",
-        "release_type",
-        "status",
-        "project_id",
-        "previous_id",
-        "planned_date",
-        "deployed_at",
-        "created_at",
-        "updated_at",
-        "revision",
-    ];
+decoded_by_position!(change::Model {
+    id: own,
+    number: own,
+    title: own,
+    description: own,
+    category: enumerated,
+    change_type: enumerated,
+    risk: enumerated,
+    status: enumerated,
+    outcome: enumerated_opt,
+    requested_by_id: own,
+    project_id: own,
+    model_id: own,
+    planned_start: own,
+    planned_end: own,
+    submitted_at: own,
+    authorized_at: own,
+    started_at: own,
+    completed_at: own,
+    closed_at: own,
+    cancellation_reason: own,
+    created_at: own,
+    updated_at: own,
+    version: own,
+});
 
-    fn decode(row: &QueryResult, at: &[usize]) -> Result<Self, DbErr> {
-        Ok(Self {
-            id: own(row, at[0])?,
-            name: own(row, at[1])?,
-            version: own(row, at[2])?,
-            release_type: enumerated(row, at[3])?,
-            status: enumerated(row, at[4])?,
-            project_id: own(row, at[5])?,
-            previous_id: own(row, at[6])?,
-            planned_date: own(row, at[7])?,
-            deployed_at: own(row, at[8])?,
-            created_at: own(row, at[9])?,
-            updated_at: own(row, at[10])?,
-            revision: own(row, at[11])?,
-        })
-    }
-}
+decoded_by_position!(release::Model {
+    id: own,
+    name: own,
+    version: own,
+    release_type: enumerated,
+    status: enumerated,
+    project_id: own,
+    previous_id: own,
+    planned_date: own,
+    deployed_at: own,
+    created_at: own,
+    updated_at: own,
+    revision: own,
+});
 
-impl Decode for service::Model {
-    const COLUMNS: &'static [&'static str] = &[
-        "id",
-        "key",
-        "name",
-        "description",
-        "lifecycle",
-        "criticality",
-        "owner_id",
-        "created_at",
-        "updated_at",
-        "version",
-    ];
-
-    fn decode(row: &QueryResult, at: &[usize]) -> Result<Self, DbErr> {
-        Ok(Self {
-            id: own(row, at[0])?,
-            key: own(row, at[1])?,
-            name: own(row, at[2])?,
-            description: own(row, at[3])?,
-            lifecycle: enumerated(row, at[4])?,
-            criticality: enumerated(row, at[5])?,
-            owner_id: own(row, at[6])?,
-            created_at: own(row, at[7])?,
-            updated_at: own(row, at[8])?,
-            version: own(row, at[9])?,
-        })
-    }
-}
+decoded_by_position!(service::Model {
+    id: own,
+    key: own,
+    name: own,
+    description: own,
+    lifecycle: enumerated,
+    criticality: enumerated,
+    owner_id: own,
+    created_at: own,
+    updated_at: own,
+    version: own,
+});
 
 /// Models read a few at a time keep SeaORM's derived decoding.
 macro_rules! decoded_by_sea_orm {
