@@ -566,24 +566,27 @@ where
     let name: Arc<str> = Arc::from(ordering.name.as_str());
     let mut pages: HashMap<Option<i64>, PageRows<ModelOf<L>>> = HashMap::new();
     let mut decoder = Decoder::<ModelOf<L>>::default();
-    // The parent id and the sort keys, by position: found once for the whole statement.
-    let mut extra: Vec<String> = (0..keys.len()).map(key_alias).collect();
-    if parents.is_some() {
-        extra.push(PARENT.to_owned());
-    }
-    let at = match rows.first() {
-        Some(row) => rows::positions(row, &extra)?,
-        None => Vec::new(),
+    // The sort keys and the parent id, by position: found once for the whole statement.
+    let (key_at, parent_at) = match rows.first() {
+        Some(row) => {
+            let aliases: Vec<String> = (0..keys.len()).map(key_alias).collect();
+            let parent_at = match parents {
+                Some(_) => Some(rows::positions(row, &[PARENT])?[0]),
+                None => None,
+            };
+            (rows::positions(row, &aliases)?, parent_at)
+        }
+        None => (Vec::new(), None),
     };
     for row in &rows {
-        let parent_id: Option<i64> = match parents {
-            Some(_) => Some(rows::get(row, at[keys.len()])?),
+        let parent_id: Option<i64> = match parent_at {
+            Some(i) => Some(rows::get(row, i)?),
             None => None,
         };
         let model = decoder.decode(row)?;
         let cursor = Cursor {
             ordering: name.clone(),
-            keys: read_keys(row, keys, &at)?,
+            keys: read_keys(row, keys, &key_at)?,
         };
         pages
             .entry(parent_id)

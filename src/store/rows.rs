@@ -91,28 +91,34 @@ impl<T> Column for T where
 
 /// Column `i` of the row, as sqlx decodes it.
 pub(crate) fn get<T: Column>(row: &QueryResult, i: usize) -> Result<T, DbErr> {
-    let decoded = if let Some(r) = row.try_as_pg_row() {
-        sqlx::Row::try_get(r, i)
-    } else if let Some(r) = row.try_as_sqlite_row() {
-        sqlx::Row::try_get(r, i)
-    } else {
-        return Err(DbErr::Type(
-            "a row of an engine the store does not run on".into(),
-        ));
-    };
-    decoded.map_err(|e| DbErr::Type(format!("column {i}: {e}")))
+    read(row, i, true)
 }
 
 /// Column `i` of a table's own row, whose type the migrations fix and the decoding test
 /// checks against SeaORM's: sqlx's per-value type check (a third of a value's decoding
 /// cost) is skipped. The value itself is still validated as it is decoded.
 fn own<T: Column>(row: &QueryResult, i: usize) -> Result<T, DbErr> {
+    read(row, i, false)
+}
+
+/// Column `i` through the row's engine, with or without sqlx's type check.
+fn read<T: Column>(row: &QueryResult, i: usize, checked: bool) -> Result<T, DbErr> {
     let decoded = if let Some(r) = row.try_as_pg_row() {
-        sqlx::Row::try_get_unchecked(r, i)
+        if checked {
+            sqlx::Row::try_get(r, i)
+        } else {
+            sqlx::Row::try_get_unchecked(r, i)
+        }
     } else if let Some(r) = row.try_as_sqlite_row() {
-        sqlx::Row::try_get_unchecked(r, i)
+        if checked {
+            sqlx::Row::try_get(r, i)
+        } else {
+            sqlx::Row::try_get_unchecked(r, i)
+        }
     } else {
-        return get(row, i);
+        return Err(DbErr::Type(
+            "a row of an engine the store does not run on".into(),
+        ));
     };
     decoded.map_err(|e| DbErr::Type(format!("column {i}: {e}")))
 }
