@@ -9,6 +9,7 @@ use futures_util::future::BoxFuture;
 
 use super::loader;
 use super::loaders::{AppLoader, CountKey, LoadError, PageKey};
+use super::narrow::{self, Narrow};
 use crate::error::AppError;
 use crate::store::listing::{Filter, List};
 use crate::store::page::{Cursor, ModelOf, PageArgs};
@@ -53,13 +54,14 @@ impl TotalCount {
 }
 
 /// Loads one page of `list` for `parent` through the request's loader and wraps it as a
-/// connection of `N`.
+/// connection of `N`, reading only the columns the client's selection of nodes needs.
 pub async fn load<F, N>(ctx: &Context<'_>, parent: Option<i64>, list: List<F>) -> Result<Conn<N>>
 where
     F: Filter,
     ModelOf<List<F>>: Clone + Send + Sync,
-    N: OutputType + From<ModelOf<List<F>>>,
+    N: OutputType + From<ModelOf<List<F>>> + Narrow<Entity = F::Entity>,
 {
+    let list = list.narrowed(narrow::of_connection::<N>(ctx));
     let key = PageKey { parent, list };
     let loader = loader(ctx);
     let page = loader

@@ -18,7 +18,7 @@ use crate::error::AppError;
 use crate::store::listing::{Filter, List};
 use crate::store::lookup::{self, Children, HasId, Tally, Upcoming};
 use crate::store::page::{self, ModelOf, PageRows};
-use crate::store::rows::Decode;
+use crate::store::rows::{Columns, Decode};
 
 /// The request's loader; resolvers reach it through [`loader`].
 pub type AppLoader = DataLoader<Loaders, HashMapCache>;
@@ -238,27 +238,35 @@ where
 pub struct ChildrenOf<E> {
     pub spec: Children,
     pub parent: i64,
+    /// The columns of the children to read.
+    pub columns: Columns,
     _entity: PhantomData<fn() -> E>,
 }
 
 impl<E> ChildrenOf<E> {
-    /// Key of the children of `parent` through `spec`.
+    /// Key of the children of `parent` through `spec`, read whole.
     pub fn new(spec: Children, parent: i64) -> Self {
+        Self::narrowed(spec, parent, Columns::ALL)
+    }
+
+    /// Key of the children of `parent` through `spec`, reading only `columns` of them.
+    pub fn narrowed(spec: Children, parent: i64, columns: Columns) -> Self {
         Self {
             spec,
             parent,
+            columns,
             _entity: PhantomData,
         }
     }
 }
 impl<E> Clone for ChildrenOf<E> {
     fn clone(&self) -> Self {
-        Self::new(self.spec, self.parent)
+        Self::narrowed(self.spec, self.parent, self.columns)
     }
 }
 impl<E> PartialEq for ChildrenOf<E> {
     fn eq(&self, other: &Self) -> bool {
-        self.spec == other.spec && self.parent == other.parent
+        self.spec == other.spec && self.parent == other.parent && self.columns == other.columns
     }
 }
 impl<E> Eq for ChildrenOf<E> {}
@@ -281,22 +289,27 @@ where
         &self,
         keys: &[ChildrenOf<E>],
     ) -> Result<HashMap<ChildrenOf<E>, Self::Value>, LoadError> {
-        let mut groups: HashMap<Children, Vec<i64>> = HashMap::new();
+        let mut groups: HashMap<(Children, Columns), Vec<i64>> = HashMap::new();
         for k in keys {
-            groups.entry(k.spec).or_default().push(k.parent);
+            groups
+                .entry((k.spec, k.columns))
+                .or_default()
+                .push(k.parent);
         }
-        let results = try_join_all(groups.into_iter().map(|(spec, parents)| async move {
-            let found = lookup::children::<E, _>(&self.db, spec, &parents)
-                .await
-                .map_err(shared)?;
-            Ok::<_, LoadError>((spec, parents, found))
-        }))
+        let results = try_join_all(groups.into_iter().map(
+            |((spec, columns), parents)| async move {
+                let found = lookup::children::<E, _>(&self.db, spec, columns, &parents)
+                    .await
+                    .map_err(shared)?;
+                Ok::<_, LoadError>((spec, columns, parents, found))
+            },
+        ))
         .await?;
         let mut out = HashMap::new();
-        for (spec, parents, mut found) in results {
+        for (spec, columns, parents, mut found) in results {
             for p in parents {
                 out.insert(
-                    ChildrenOf::new(spec, p),
+                    ChildrenOf::narrowed(spec, p, columns),
                     Arc::new(found.remove(&p).unwrap_or_default()),
                 );
             }

@@ -7,6 +7,7 @@ pub mod ids;
 pub mod inputs;
 pub mod loaders;
 pub mod mutation;
+pub mod narrow;
 pub mod query;
 pub mod subscription;
 pub mod types;

@@ -10,7 +10,7 @@ use sea_orm::EntityTrait;
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Func, LikeExpr, Query};
 
 use super::page::{KeyKind, Listing, Ordering, PageArgs, PageSpec, SortKey, Via};
-use super::rows::Decode;
+use super::rows::{Columns, Decode};
 use crate::error::AppResult;
 
 /// The filter (and ordering) of one listed entity, and how it is reached from parents.
@@ -42,6 +42,7 @@ pub struct List<F: Filter> {
     pub scope: F::Scope,
     pub filter: F,
     page: PageSpec,
+    columns: Columns,
 }
 
 impl<F: Filter> List<F> {
@@ -52,7 +53,14 @@ impl<F: Filter> List<F> {
             scope,
             filter,
             page,
+            columns: Columns::ALL,
         })
+    }
+
+    /// The same list, reading only `columns` of its rows (see [`Columns`] for the promise
+    /// this makes).
+    pub fn narrowed(self, columns: Columns) -> Self {
+        Self { columns, ..self }
     }
 }
 
@@ -73,6 +81,9 @@ impl<F: Filter> Listing for List<F> {
     }
     fn junction_copy(&self, column: &str) -> Option<&'static str> {
         F::junction_copy(self.scope, column)
+    }
+    fn columns(&self) -> Columns {
+        self.columns
     }
 }
 

@@ -7,8 +7,8 @@ use entity::*;
 use sea_orm::sea_query::{Alias, Asterisk, Condition, Expr, ExprTrait, JoinType, Order, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use super::page::{Via, id_in};
-use super::rows::{self, Decode, Decoder};
+use super::page::{Via, id_in, select_columns};
+use super::rows::{self, Columns, Decode, Decoder};
 use crate::error::AppResult;
 
 /// Models with a surrogate `id`.
@@ -74,10 +74,12 @@ impl std::hash::Hash for Children {
     }
 }
 
-/// All children of each parent, in one statement: `SELECT t.*, parent AS __parent … WHERE parent IN (…)`.
+/// All children of each parent, in one statement: `SELECT t.*, parent AS __parent … WHERE
+/// parent IN (…)`, or only the given columns of `t`.
 pub async fn children<E, C>(
     db: &C,
     spec: Children,
+    columns: Columns,
     parents: &[i64],
 ) -> AppResult<HashMap<i64, Vec<E::Model>>>
 where
@@ -86,7 +88,8 @@ where
 {
     let table = Alias::new(spec.table);
     let mut q = Query::select();
-    q.column((table.clone(), Asterisk)).from(table.clone());
+    select_columns::<E::Model>(&mut q, spec.table, columns);
+    q.from(table.clone());
     let parent = match spec.via {
         Via::Root => return Ok(HashMap::new()),
         Via::Column(c) => Expr::col((table.clone(), Alias::new(c))),
@@ -106,12 +109,15 @@ where
     q.expr_as(parent.clone(), Alias::new("__parent"))
         .cond_where(Condition::all().add(id_in(parent, parents, db.get_database_backend())))
         .order_by((table, Alias::new(spec.order_by)), Order::Asc);
-    group(db.query_all(&q).await?)
+    group(db.query_all(&q).await?, columns)
 }
 
-fn group<M: Decode>(found: Vec<sea_orm::QueryResult>) -> AppResult<HashMap<i64, Vec<M>>> {
+fn group<M: Decode>(
+    found: Vec<sea_orm::QueryResult>,
+    columns: Columns,
+) -> AppResult<HashMap<i64, Vec<M>>> {
     let mut out: HashMap<i64, Vec<M>> = HashMap::new();
-    let mut decoder = Decoder::<M>::default();
+    let mut decoder = Decoder::<M>::new(columns);
     let parent_at = match found.first() {
         Some(row) => rows::positions(row, &["__parent"])?[0],
         None => return Ok(out),
@@ -153,7 +159,7 @@ pub async fn impacted_offerings<C: ConnectionTrait>(
         )
         .and_where(Expr::col((l, Alias::new(parent_column))).is_in(parents.iter().copied()))
         .order_by((so, Alias::new("id")), Order::Asc);
-    group(db.query_all(&q).await?)
+    group(db.query_all(&q).await?, Columns::ALL)
 }
 
 /// A breakdown of a project's changes or releases.
@@ -370,5 +376,5 @@ pub async fn upcoming<M: Decode, C: ConnectionTrait>(
         .and_where(col(&r, "__rn").lte(limit as i64))
         .order_by((r.clone(), Alias::new("__parent")), Order::Asc)
         .order_by((r, Alias::new("__rn")), Order::Asc);
-    group(db.query_all(&q).await?)
+    group(db.query_all(&q).await?, Columns::ALL)
 }

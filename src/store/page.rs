@@ -22,7 +22,7 @@ use sea_orm::sea_query::{
 use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QueryResult, Statement};
 use serde_json::Value as Json;
 
-use super::rows::{self, Decode, Decoder};
+use super::rows::{self, Columns, Decode, Decoder};
 use crate::error::{AppError, AppResult};
 
 /// Default page size when neither `first` nor `last` is given.
@@ -214,6 +214,10 @@ pub trait Listing: Clone + Eq + Hash + Send + Sync + 'static {
         let _ = column;
         None
     }
+    /// The columns of the target table to read: all unless the listing was narrowed.
+    fn columns(&self) -> Columns {
+        Columns::ALL
+    }
 }
 
 /// Model type of a listing.
@@ -284,6 +288,20 @@ const ROW_ID: &str = "__id";
 
 fn key_alias(i: usize) -> String {
     format!("__k{i}")
+}
+
+/// Selects the columns of `table` that `columns` names (`table.*` for all of them).
+pub fn select_columns<M: Decode>(q: &mut SelectStatement, table: &'static str, columns: Columns) {
+    match columns.names::<M>() {
+        Some(names) => {
+            for name in names {
+                q.column((Alias::new(table), Alias::new(name)));
+            }
+        }
+        None => {
+            q.column((Alias::new(table), Asterisk));
+        }
+    }
 }
 
 /// How a statement narrows a listing to its parents.
@@ -470,7 +488,7 @@ where
             );
         }
     } else {
-        q.column((table.clone(), Asterisk));
+        select_columns::<ModelOf<L>>(&mut q, L::TABLE, listing.columns());
     }
     for (i, k) in keys.iter().enumerate() {
         q.expr_as(k.expr.clone(), Alias::new(key_alias(i)));
@@ -548,8 +566,8 @@ where
             );
             let ranked = Alias::new(PAGE);
             let mut outer = Query::select();
+            select_columns::<ModelOf<L>>(&mut outer, L::TABLE, listing.columns());
             outer
-                .column((table.clone(), Asterisk))
                 .column((ranked.clone(), Asterisk))
                 .from_subquery(q, ranked.clone())
                 .inner_join(
@@ -565,7 +583,7 @@ where
 
     let name: Arc<str> = Arc::from(ordering.name.as_str());
     let mut pages: HashMap<Option<i64>, PageRows<ModelOf<L>>> = HashMap::new();
-    let mut decoder = Decoder::<ModelOf<L>>::default();
+    let mut decoder = Decoder::<ModelOf<L>>::new(listing.columns());
     // The sort keys and the parent id, by position: found once for the whole statement.
     let (key_at, parent_at) = match rows.first() {
         Some(row) => {

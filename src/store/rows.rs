@@ -7,6 +7,10 @@
 //! does underneath, for both engines — by each column's position in the result set, found
 //! once per statement. Every other table keeps SeaORM's derived decoding. A test decodes
 //! the same rows both ways and compares them, on both engines.
+//!
+//! A statement of those tables may also select only some columns ([`Columns`]): the ones
+//! the fields a client asked for read. A portal page shows four of a change's 23 columns,
+//! and the rest would be read, sent and decoded for nothing.
 
 use entity::{
     approval, audit_event, blackout_window, change, change_model, offering_component, partner,
@@ -14,38 +18,118 @@ use entity::{
     service_partner,
 };
 use sea_orm::sqlx::{self, Postgres, Sqlite};
-use sea_orm::{ActiveEnum, DbErr, FromQueryResult, QueryResult};
+use sea_orm::{ActiveEnum, DbErr, FromQueryResult, Iterable, QueryResult};
 
 /// A model that the store can decode from a row of its table (`SELECT table.*, …`).
 pub trait Decode: Sized {
     /// Columns read by position, in the order [`Decode::decode`] expects their positions;
-    /// empty for models decoded by SeaORM.
+    /// empty for models decoded by SeaORM, which are always read whole.
     const COLUMNS: &'static [&'static str] = &[];
 
-    /// Decodes one row, given the positions of [`Decode::COLUMNS`] in its result set.
-    fn decode(row: &QueryResult, at: &[usize]) -> Result<Self, DbErr>;
+    /// Decodes one row, given the position in its result set of each of
+    /// [`Decode::COLUMNS`], or `None` for a column the statement did not select: that
+    /// field gets a filler value (empty, zero, the enum's first variant).
+    fn decode(row: &QueryResult, at: &[Option<usize>]) -> Result<Self, DbErr>;
+}
+
+/// The columns of a model's table that a statement selects: a set of indexes into
+/// [`Decode::COLUMNS`], or all of them. The row id is always among them.
+///
+/// Who narrows a statement takes on a promise: no reader of its models looks at a field
+/// left out. The GraphQL layer narrows only by the fields a client selected, each of which
+/// names the columns it reads; a test checks every field of every narrowed type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Columns(u64);
+
+impl Columns {
+    /// Every column: `SELECT table.*`.
+    pub const ALL: Self = Self(u64::MAX);
+
+    /// The row id alone, of a model decoded by position; all columns of any other.
+    pub fn id<M: Decode>() -> Self {
+        Self::ALL.narrowed::<M>().with::<M>(&["id"])
+    }
+
+    /// No column yet, when `M` can be narrowed at all.
+    fn narrowed<M: Decode>(self) -> Self {
+        if M::COLUMNS.is_empty() || M::COLUMNS.len() > 64 {
+            Self::ALL
+        } else {
+            Self(0)
+        }
+    }
+
+    /// These columns as well; a name `M` does not decode by position widens to all.
+    pub fn with<M: Decode>(self, names: &[&str]) -> Self {
+        names.iter().fold(self, |acc, name| {
+            match M::COLUMNS.iter().position(|c| c == name) {
+                Some(i) if i < 64 => Self(acc.0 | 1 << i),
+                _ => Self::ALL,
+            }
+        })
+    }
+
+    /// Whether every column is selected.
+    pub fn is_all(self) -> bool {
+        self == Self::ALL
+    }
+
+    fn has(self, index: usize) -> bool {
+        index >= 64 || self.0 & (1 << index) != 0
+    }
+
+    /// The selected columns of `M`'s table by name, or `None` for all of them.
+    pub fn names<M: Decode>(self) -> Option<Vec<&'static str>> {
+        if self.is_all() || M::COLUMNS.is_empty() {
+            return None;
+        }
+        Some(
+            M::COLUMNS
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| self.has(*i))
+                .map(|(_, c)| *c)
+                .collect(),
+        )
+    }
 }
 
 /// Decodes the rows of one statement: positions are looked up on the first row only.
 pub struct Decoder<M> {
-    at: Option<Vec<usize>>,
+    columns: Columns,
+    at: Option<Vec<Option<usize>>>,
     _model: std::marker::PhantomData<fn() -> M>,
 }
 
 impl<M: Decode> Default for Decoder<M> {
     fn default() -> Self {
-        Self {
-            at: None,
-            _model: std::marker::PhantomData,
-        }
+        Self::new(Columns::ALL)
     }
 }
 
 impl<M: Decode> Decoder<M> {
+    /// A decoder for a statement that selected `columns` of the model's table.
+    pub fn new(columns: Columns) -> Self {
+        Self {
+            columns,
+            at: None,
+            _model: std::marker::PhantomData,
+        }
+    }
+
     /// Decodes `row` (of the statement this decoder was made for).
     pub fn decode(&mut self, row: &QueryResult) -> Result<M, DbErr> {
         if self.at.is_none() {
-            self.at = Some(positions(row, M::COLUMNS)?);
+            let selected = self.columns.names::<M>();
+            let selected = selected.as_deref().unwrap_or(M::COLUMNS);
+            let mut found = positions(row, selected)?.into_iter();
+            let at = (0..M::COLUMNS.len())
+                .map(|i| match self.columns.has(i) {
+                    true => found.next(),
+                    false => None,
+                })
+                .collect();
+            self.at = Some(at);
         }
         M::decode(row, self.at.as_deref().unwrap_or_default())
     }
@@ -138,6 +222,26 @@ fn enumerated_opt<E: ActiveEnum<Value = String>>(
         .transpose()
 }
 
+/// The filler of an enum field whose column was not selected: the enum's first variant.
+fn first_variant<E: Iterable>() -> Result<E, DbErr> {
+    E::iter()
+        .next()
+        .ok_or_else(|| DbErr::Type("an enum without variants".into()))
+}
+
+/// The filler of a field whose column a statement did not select, by the field's reader.
+macro_rules! absent {
+    (own) => {
+        Default::default()
+    };
+    (enumerated) => {
+        first_variant()?
+    };
+    (enumerated_opt) => {
+        None
+    };
+}
+
 /// Implements [`Decode`] by position for a model whose fields are named after its columns,
 /// each read with `own` (a plain column), `enumerated` or `enumerated_opt` (string enums).
 macro_rules! decoded_by_position {
@@ -145,11 +249,14 @@ macro_rules! decoded_by_position {
         impl Decode for $model {
             const COLUMNS: &'static [&'static str] = &[$(stringify!($field)),*];
 
-            fn decode(row: &QueryResult, at: &[usize]) -> Result<Self, DbErr> {
-                // `at` holds one position per column, in the order of COLUMNS.
+            fn decode(row: &QueryResult, at: &[Option<usize>]) -> Result<Self, DbErr> {
+                // `at` holds one position (or none) per column, in the order of COLUMNS.
                 let mut at = at.iter().copied();
                 Ok(Self {
-                    $($field: $read(row, at.next().unwrap_or_default())?),*
+                    $($field: match at.next().flatten() {
+                        Some(i) => $read(row, i)?,
+                        None => absent!($read),
+                    }),*
                 })
             }
         }
@@ -214,7 +321,7 @@ decoded_by_position!(service::Model {
 macro_rules! decoded_by_sea_orm {
     ($($model:ty),* $(,)?) => {$(
         impl Decode for $model {
-            fn decode(row: &QueryResult, _: &[usize]) -> Result<Self, DbErr> {
+            fn decode(row: &QueryResult, _: &[Option<usize>]) -> Result<Self, DbErr> {
                 <$model as FromQueryResult>::from_query_result(row, "")
             }
         }

@@ -14,6 +14,7 @@ mod exports;
 mod fuzz;
 mod http;
 mod n_plus_one;
+mod narrowing;
 mod operations;
 mod pagination;
 mod reference_data;

@@ -11,6 +11,7 @@ use crate::graphql::enums::*;
 use crate::graphql::ids::{Kind, encode};
 use crate::graphql::inputs::{ChangeFilter, ChangeOrder, ReleaseFilter};
 use crate::graphql::loaders::{OpenChangesOf, UpcomingReleasesOf};
+use crate::graphql::narrow::Narrow;
 use crate::graphql::{by_opt_id, children, loader, required};
 use crate::store::listing::{self, ChangeScope, OfferingScope, ReleaseScope};
 use crate::store::lookup::Children;
@@ -37,6 +38,26 @@ const OFFERING_COMPONENTS: Children = Children {
     via: Via::Column("offering_id"),
     order_by: "id",
 };
+
+impl Narrow for Service {
+    type Entity = service::Entity;
+    fn reads(field: &str) -> Option<&'static [service::Column]> {
+        use service::Column as C;
+        Some(match field {
+            "id" | "offerings" | "partners" | "changes" | "releases" => &[],
+            "key" => &[C::Key],
+            "name" => &[C::Name],
+            "description" => &[C::Description],
+            "lifecycle" => &[C::Lifecycle],
+            "criticality" => &[C::Criticality],
+            "owner" => &[C::OwnerId],
+            "createdAt" => &[C::CreatedAt],
+            "updatedAt" => &[C::UpdatedAt],
+            "version" => &[C::Version],
+            _ => return None,
+        })
+    }
+}
 
 #[Object]
 impl Service {

@@ -11,7 +11,8 @@ use crate::graphql::connection::{self, Conn};
 use crate::graphql::enums::*;
 use crate::graphql::ids::{Kind, encode};
 use crate::graphql::inputs::{ChangeFilter, ChangeOrder, ReleaseFilter};
-use crate::graphql::loaders::{ActiveReleaseSize, ImpactedOfferings, ProjectTally};
+use crate::graphql::loaders::{ActiveReleaseSize, ChildrenOf, ImpactedOfferings, ProjectTally};
+use crate::graphql::narrow::{self, Narrow};
 use crate::graphql::viewer::{self, Viewer};
 use crate::graphql::{by_opt_id, children, loader, required};
 use crate::store::listing::{self, AuditScope, ChangeScope, ReleaseScope, ServiceScope};
@@ -119,6 +120,41 @@ wrapper!(
     Change, change::Model
 );
 
+impl Narrow for Change {
+    type Entity = change::Entity;
+    fn reads(field: &str) -> Option<&'static [change::Column]> {
+        use change::Column as C;
+        Some(match field {
+            "id" | "services" | "impactedOfferings" | "releases" | "approvals"
+            | "approvalCount" | "activeRelease" | "history" => &[],
+            "number" => &[C::Number],
+            "title" => &[C::Title],
+            "description" => &[C::Description],
+            "category" => &[C::Category],
+            "type" => &[C::ChangeType],
+            "risk" => &[C::Risk],
+            "status" => &[C::Status],
+            "outcome" => &[C::Outcome],
+            "requestedBy" => &[C::RequestedById],
+            "project" => &[C::ProjectId],
+            "model" => &[C::ModelId],
+            "plannedStart" => &[C::PlannedStart],
+            "plannedEnd" => &[C::PlannedEnd],
+            "submittedAt" => &[C::SubmittedAt],
+            "authorizedAt" => &[C::AuthorizedAt],
+            "startedAt" => &[C::StartedAt],
+            "completedAt" => &[C::CompletedAt],
+            "closedAt" => &[C::ClosedAt],
+            "requiredApprovals" => &[C::ChangeType, C::ModelId],
+            "cancellationReason" => &[C::CancellationReason],
+            "createdAt" => &[C::CreatedAt],
+            "updatedAt" => &[C::UpdatedAt],
+            "version" => &[C::Version],
+            _ => return None,
+        })
+    }
+}
+
 impl Change {
     async fn approval_rows(
         &self,
@@ -224,13 +260,16 @@ impl Change {
     }
     /// Every release the change was ever part of, including failed and cancelled ones.
     async fn releases(&self, ctx: &Context<'_>) -> Result<Vec<Release>> {
-        Ok(self
-            .release_rows(ctx)
-            .await?
-            .iter()
-            .cloned()
-            .map(Release)
-            .collect())
+        // Only the columns the client selected: the releases of a portal page's changes.
+        let key = ChildrenOf::<release::Entity>::narrowed(
+            RELEASES_OF_CHANGE,
+            self.0.id,
+            narrow::of_field::<Release>(ctx),
+        );
+        let rows = loader(ctx).load_one(key).await.map_err(AppError::from)?;
+        Ok(rows
+            .map(|r| r.iter().cloned().map(Release).collect())
+            .unwrap_or_default())
     }
     /// Approval and rejection decisions, oldest first.
     async fn approvals(&self, ctx: &Context<'_>) -> Result<Vec<Approval>> {

@@ -36,3 +36,23 @@ macro_rules! wrapper {
     };
 }
 pub(crate) use wrapper;
+
+/// Types whose connections read whole rows: their tables are decoded by SeaORM, a page at a
+/// time, and are narrow already.
+macro_rules! read_whole {
+    ($($name:ident: $entity:path),* $(,)?) => {$(
+        impl crate::graphql::narrow::Narrow for $name {
+            type Entity = $entity;
+        }
+    )*};
+}
+
+read_whole!(
+    AuditEvent: entity::audit_event::Entity,
+    ChangeModel: entity::change_model::Entity,
+    Partner: entity::partner::Entity,
+    Person: entity::person::Entity,
+    Process: entity::process::Entity,
+    Project: entity::project::Entity,
+    ServiceOffering: entity::service_offering::Entity,
+);

@@ -12,6 +12,7 @@ use crate::graphql::enums::*;
 use crate::graphql::ids::{Kind, encode};
 use crate::graphql::inputs::{ChangeFilter, ChangeOrder};
 use crate::graphql::loaders::ImpactedOfferings;
+use crate::graphql::narrow::Narrow;
 use crate::graphql::viewer::{self, Viewer};
 use crate::graphql::{by_opt_id, children, loader};
 use crate::store::listing::{self, AuditScope, ChangeScope, ServiceScope};
@@ -41,6 +42,28 @@ wrapper!(
     /// sequentially (`previous` / `next`) or packaged together.
     Release, release::Model
 );
+
+impl Narrow for Release {
+    type Entity = release::Entity;
+    fn reads(field: &str) -> Option<&'static [release::Column]> {
+        use release::Column as C;
+        Some(match field {
+            "id" | "next" | "changes" | "services" | "impactedOfferings" | "history" => &[],
+            "name" => &[C::Name],
+            "version" => &[C::Version],
+            "type" => &[C::ReleaseType],
+            "status" => &[C::Status],
+            "project" => &[C::ProjectId],
+            "previous" => &[C::PreviousId],
+            "plannedDate" => &[C::PlannedDate],
+            "deployedAt" => &[C::DeployedAt],
+            "createdAt" => &[C::CreatedAt],
+            "updatedAt" => &[C::UpdatedAt],
+            "revision" => &[C::Revision],
+            _ => return None,
+        })
+    }
+}
 
 #[Object]
 impl Release {
