@@ -415,3 +415,74 @@ async fn a_change_moved_to_another_service_takes_its_place_there_by_creation_tim
         "the newest change comes first"
     );
 }
+
+/// The pages of every demo service's changes, for these parents, as (parent, cursor, id).
+async fn pages_of_services(
+    app: &crate::helpers::TestApp,
+    filter: portfolio::store::listing::ChangeFilter,
+    parents: &[i64],
+) -> Vec<(i64, String, i64, bool)> {
+    use portfolio::store::listing::{ChangeScope, List};
+    use portfolio::store::page::{PageArgs, fetch_pages};
+    let list = List::new(
+        ChangeScope::Service,
+        filter,
+        &PageArgs {
+            first: Some(2),
+            ..PageArgs::default()
+        },
+    )
+    .expect("a valid page");
+    let pages = fetch_pages(&app.db, &list, Some(parents))
+        .await
+        .expect("pages");
+    let mut out: Vec<_> = pages
+        .into_iter()
+        .flat_map(|(parent, page)| {
+            let more = page.has_next_page;
+            page.rows.into_iter().map(move |(cursor, change)| {
+                (parent.unwrap_or(-1), cursor.encode(), change.id, more)
+            })
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn pages_per_parent_are_the_same_for_a_few_parents_and_for_more_than_five_hundred() {
+    use portfolio::store::listing::{ChangeFilter, ChangeSort};
+    use sea_orm::EntityTrait;
+    // SQLite reads up to 500 parents' pages as one UNION ALL member each and ranks more
+    // with a window function; PostgreSQL uses LATERAL for both. Unknown ids pad the list.
+    let app = spawn_app().await;
+    let services: Vec<i64> = entity::service::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("services")
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    let padded: Vec<i64> = services
+        .iter()
+        .copied()
+        .chain(1_000_000..1_000_600)
+        .collect();
+    let newest = ChangeFilter {
+        sort: ChangeSort::CreatedAt,
+        descending: true,
+        ..ChangeFilter::default()
+    };
+    let risky_by_planned_start = ChangeFilter {
+        risk: Some(vec![entity::RiskLevel::High, entity::RiskLevel::Medium]),
+        sort: ChangeSort::PlannedStart,
+        ..ChangeFilter::default()
+    };
+    for filter in [newest, risky_by_planned_start] {
+        let few = pages_of_services(&app, filter.clone(), &services).await;
+        let many = pages_of_services(&app, filter.clone(), &padded).await;
+        assert!(few.len() > services.len(), "pages hold changes: {few:?}");
+        assert!(few.iter().any(|r| r.3), "some service has a next page");
+        assert_eq!(few, many, "{filter:?}");
+    }
+}
