@@ -16,8 +16,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{
-    Alias, Asterisk, Condition, Expr, ExprTrait, Func, Order, OverStatement, PostgresQueryBuilder,
-    Query, SelectStatement, UnionType, Value, WindowStatement,
+    Alias, Asterisk, CommonTableExpression, Condition, Expr, ExprTrait, Func, Order, OverStatement,
+    PostgresQueryBuilder, Query, SelectStatement, UnionType, Value, WindowStatement, WithClause,
 };
 use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QueryResult, Statement};
 use serde_json::Value as Json;
@@ -525,14 +525,18 @@ where
             Order::Asc
         }
     };
-    // The winners of narrow rows `ranked` joined to their listed columns, in page order.
-    let winners = |ranked: SelectStatement, by_rank: bool| {
+    // The winners of the narrow rows `ranked` (or, without it, of the common table `page`)
+    // joined to their listed columns, in page order.
+    let winners = |ranked: Option<SelectStatement>, by_rank: bool| {
         let page_rows = Alias::new(PAGE);
         let mut outer = Query::select();
         select_columns::<ModelOf<L>>(&mut outer, L::TABLE, listing.columns());
+        outer.column((page_rows.clone(), Asterisk));
+        match ranked {
+            Some(ranked) => outer.from_subquery(ranked, page_rows.clone()),
+            None => outer.from(page_rows.clone()),
+        };
         outer
-            .column((page_rows.clone(), Asterisk))
-            .from_subquery(ranked, page_rows.clone())
             .inner_join(
                 table.clone(),
                 Expr::col((table.clone(), Alias::new("id")))
@@ -613,7 +617,16 @@ where
                 .map(|m| m.map(|m| (UnionType::All, m)))
                 .collect::<AppResult<Vec<_>>>()?;
             compound.unions(rest);
-            db.query_all(&winners(compound, false)).await?
+            // Materialized: otherwise SQLite pushes the final ORDER BY into the compound
+            // as a merge of every member with the next, twice as slow as sorting the rows.
+            let mut members = CommonTableExpression::new();
+            members
+                .query(compound)
+                .table_name(Alias::new(PAGE))
+                .materialized(true);
+            let mut with = WithClause::new();
+            with.cte(members);
+            db.query_all(&winners(None, false).with(with)).await?
         }
         Some(ids) => {
             let (mut q, parent) = select(Some(ids))?;
@@ -629,7 +642,7 @@ where
                 window,
                 Alias::new(ROW_NUMBER),
             );
-            db.query_all(&winners(q, true)).await?
+            db.query_all(&winners(Some(q), true)).await?
         }
     };
 
