@@ -8,7 +8,7 @@ use sea_orm::sea_query::{Alias, Asterisk, Condition, Expr, ExprTrait, JoinType, 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::page::{Via, id_in, select_columns};
-use super::rows::{self, Columns, Decode, Decoder};
+use super::rows::{self, Columns, Decode, Decoder, Rows};
 use crate::error::AppResult;
 
 /// Models with a surrogate `id`.
@@ -106,25 +106,34 @@ where
             Expr::col((Alias::new(jt), Alias::new(parent)))
         }
     };
+    // The ordering column as a column of its own: a narrowed row may not hold it.
+    let order = Expr::col((table.clone(), Alias::new(spec.order_by)));
     q.expr_as(parent.clone(), Alias::new("__parent"))
+        .expr_as(order.clone(), Alias::new("__order"))
         .cond_where(Condition::all().add(id_in(parent, parents, db.get_database_backend())))
-        .order_by((table, Alias::new(spec.order_by)), Order::Asc);
-    group(db.query_all(&q).await?, columns)
+        .order_by_expr(order, Order::Asc);
+    let found = rows::fetch::<E::Model, _, _>(
+        db,
+        &q,
+        columns,
+        &["__parent", "__order"],
+        &[("__order", Order::Asc)],
+    )
+    .await?;
+    group(found, columns)
 }
 
-fn group<M: Decode>(
-    found: Vec<sea_orm::QueryResult>,
-    columns: Columns,
-) -> AppResult<HashMap<i64, Vec<M>>> {
+/// Rows of a statement grouped by their `__parent` column, in the statement's order.
+fn group<M: Decode>(found: Rows, columns: Columns) -> AppResult<HashMap<i64, Vec<M>>> {
     let mut out: HashMap<i64, Vec<M>> = HashMap::new();
     let mut decoder = Decoder::<M>::new(columns);
     let parent_at = match found.first() {
         Some(row) => rows::positions(row, &["__parent"])?[0],
         None => return Ok(out),
     };
-    for row in found {
-        let p: i64 = rows::get(&row, parent_at)?;
-        out.entry(p).or_default().push(decoder.decode(&row)?);
+    for row in found.iter() {
+        let p: i64 = rows::get(row, parent_at)?;
+        out.entry(p).or_default().push(decoder.decode(row)?);
     }
     Ok(out)
 }
@@ -159,7 +168,7 @@ pub async fn impacted_offerings<C: ConnectionTrait>(
         )
         .and_where(Expr::col((l, Alias::new(parent_column))).is_in(parents.iter().copied()))
         .order_by((so, Alias::new("id")), Order::Asc);
-    group(db.query_all(&q).await?, Columns::ALL)
+    group(db.query_all(&q).await?.into(), Columns::ALL)
 }
 
 /// A breakdown of a project's changes or releases.
@@ -376,5 +385,5 @@ pub async fn upcoming<M: Decode, C: ConnectionTrait>(
         .and_where(col(&r, "__rn").lte(limit as i64))
         .order_by((r.clone(), Alias::new("__parent")), Order::Asc)
         .order_by((r, Alias::new("__rn")), Order::Asc);
-    group(db.query_all(&q).await?, Columns::ALL)
+    group(db.query_all(&q).await?.into(), Columns::ALL)
 }

@@ -19,10 +19,10 @@ use sea_orm::sea_query::{
     Alias, Asterisk, CommonTableExpression, Condition, Expr, ExprTrait, Func, Order, OverStatement,
     PostgresQueryBuilder, Query, SelectStatement, UnionType, Value, WindowStatement, WithClause,
 };
-use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QueryResult, Statement};
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Statement};
 use serde_json::Value as Json;
 
-use super::rows::{self, Columns, Decode, Decoder};
+use super::rows::{self, Columns, Decode, Decoder, Row};
 use crate::error::{AppError, AppResult};
 
 /// Default page size when neither `first` nor `last` is given.
@@ -193,6 +193,18 @@ pub enum Via {
     },
 }
 
+/// How many rows a parent typically has in a relationship, measured against a page: the
+/// hint that picks SQLite's statement for a batch of per-parent pages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FanOut {
+    /// Usually no more than a page (a change's services, an offering's services): ranking
+    /// every child of every parent at once reads nothing the pages drop, and is one scan.
+    Few,
+    /// Usually many pages (a service's changes, a project's changes): each parent's page is
+    /// read on its own from an index range, reading no child the page drops.
+    Many,
+}
+
 /// A list query: what to list, for which parents, in which order, which page.
 /// It is a batching key, so it is hashable; the parent id is not part of it.
 pub trait Listing: Clone + Eq + Hash + Send + Sync + 'static {
@@ -217,6 +229,10 @@ pub trait Listing: Clone + Eq + Hash + Send + Sync + 'static {
     /// The columns of the target table to read: all unless the listing was narrowed.
     fn columns(&self) -> Columns {
         Columns::ALL
+    }
+    /// How many rows a parent typically has.
+    fn fan_out(&self) -> FanOut {
+        FanOut::Many
     }
 }
 
@@ -455,10 +471,12 @@ const SQLITE_COMPOUND_MEMBERS: usize = 500;
 /// For many parents, PostgreSQL runs a `LATERAL` join: for each parent, the page's
 /// `first + 1` rows straight from an index range, reading no other child. SQLite, which has
 /// no `LATERAL`, runs the same per-parent `ORDER BY … LIMIT first + 1` as one `UNION ALL`
-/// member per parent (up to 500 parents; a portal page's newest changes of 239 services in
-/// about a quarter of the time of ranking all their changes); beyond that it ranks the children of
-/// all parents with `ROW_NUMBER() OVER (PARTITION BY parent …)`. Both read narrow rows (id
-/// and sort keys) and fetch the listed columns only for the winners.
+/// member per parent when parents have many children (up to 500 parents; a portal page's
+/// newest changes of 239 services in about a quarter of the time of ranking all their
+/// changes); for more parents, or parents with few children each ([`FanOut::Few`]: the two
+/// services of each of 100 changes), it ranks the children of all parents with one
+/// `ROW_NUMBER() OVER (PARTITION BY parent …)`. Both read narrow rows (id and sort keys) and
+/// fetch the listed columns only for the winners.
 pub async fn fetch_pages<L, C>(
     db: &C,
     listing: &L,
@@ -565,6 +583,20 @@ where
         }
         outer
     };
+    // What is read back besides the model's columns: the parent id and the sort keys, in
+    // page order (SQLite's JSON answer is ordered by them).
+    let aliases: Vec<String> = (0..keys.len()).map(key_alias).collect();
+    let mut extra: Vec<&str> = Vec::new();
+    let mut order: Vec<(&str, Order)> = Vec::new();
+    if parents.is_some() {
+        extra.push(PARENT);
+        order.push((PARENT, Order::Asc));
+    }
+    for (alias, k) in aliases.iter().zip(keys) {
+        extra.push(alias);
+        order.push((alias, direction(k)));
+    }
+    let columns = listing.columns();
     let rows = match parents {
         Some(ids) if lateral => {
             let (body, mut values) = first_rows(select(Some(ids)).0).build(PostgresQueryBuilder);
@@ -592,9 +624,17 @@ where
             );
             db.query_all_raw(Statement::from_sql_and_values(backend, sql, values))
                 .await?
+                .into()
         }
-        None => db.query_all(&first_rows(select(None).0)).await?,
-        Some(ids) if !ids.is_empty() && ids.len() <= SQLITE_COMPOUND_MEMBERS => {
+        None => {
+            let q = first_rows(select(None).0);
+            rows::fetch::<ModelOf<L>, _, _>(db, &q, columns, &extra, &order).await?
+        }
+        Some(ids)
+            if !ids.is_empty()
+                && ids.len() <= SQLITE_COMPOUND_MEMBERS
+                && listing.fan_out() == FanOut::Many =>
+        {
             // One `SELECT * FROM (… WHERE parent = ? ORDER BY keys LIMIT n)` per parent: SQLite
             // allows ORDER BY and LIMIT in a compound's members only inside a subquery.
             let mut members = ids.iter().map(|id| {
@@ -617,7 +657,8 @@ where
                 .materialized(true);
             let mut with = WithClause::new();
             with.cte(members);
-            db.query_all(&winners(None, false).with(with)).await?
+            let q = winners(None, false).with(with);
+            rows::fetch::<ModelOf<L>, _, _>(db, &q, columns, &extra, &order).await?
         }
         Some(ids) => {
             let (mut q, parent) = select(Some(ids));
@@ -633,17 +674,17 @@ where
                 window,
                 Alias::new(ROW_NUMBER),
             );
-            db.query_all(&winners(Some(q), true)).await?
+            let q = winners(Some(q), true);
+            rows::fetch::<ModelOf<L>, _, _>(db, &q, columns, &extra, &order).await?
         }
     };
 
     let name: Arc<str> = Arc::from(ordering.name.as_str());
     let mut pages: HashMap<Option<i64>, PageRows<ModelOf<L>>> = HashMap::new();
-    let mut decoder = Decoder::<ModelOf<L>>::new(listing.columns());
+    let mut decoder = Decoder::<ModelOf<L>>::new(columns);
     // The sort keys and the parent id, by position: found once for the whole statement.
     let (key_at, parent_at) = match rows.first() {
         Some(row) => {
-            let aliases: Vec<String> = (0..keys.len()).map(key_alias).collect();
             let parent_at = match parents {
                 Some(_) => Some(rows::positions(row, &[PARENT])?[0]),
                 None => None,
@@ -652,7 +693,7 @@ where
         }
         None => (Vec::new(), None),
     };
-    for row in &rows {
+    for row in rows.iter() {
         let parent_id: Option<i64> = match parent_at {
             Some(i) => Some(rows::get(row, i)?),
             None => None,
@@ -751,7 +792,7 @@ fn json_to_value(kind: KeyKind, v: &Json) -> Option<Value> {
 }
 
 /// The sort-key values of `row`, from the positions `at` of the key columns.
-fn read_keys(row: &QueryResult, keys: &[SortKey], at: &[usize]) -> AppResult<Vec<KeyValue>> {
+fn read_keys(row: Row<'_>, keys: &[SortKey], at: &[usize]) -> AppResult<Vec<KeyValue>> {
     keys.iter()
         .zip(at)
         .map(|(k, &i)| {

@@ -3,7 +3,8 @@
 //! engine the suite runs on.
 
 use entity::{change, release, service};
-use portfolio::store::rows::{Decode, Decoder};
+use portfolio::store::rows::{self, Columns, Decode, Decoder};
+use sea_orm::sea_query::{Alias, Asterisk, Expr, Order, Query};
 use sea_orm::{ConnectionTrait, FromQueryResult, Statement};
 use serde_json::json;
 
@@ -35,8 +36,30 @@ where
     (by_position, by_name)
 }
 
+/// Every row of `table` as the store fetches it (on SQLite, one JSON document), decoded.
+async fn fetched<M: Decode>(app: &TestApp, table: &'static str) -> Vec<M> {
+    let mut q = Query::select();
+    q.expr_as(Expr::val(7), Alias::new("__parent"))
+        .column((Alias::new(table), Asterisk))
+        .from(Alias::new(table));
+    let found = rows::fetch::<M, _, _>(
+        &app.db,
+        &q,
+        Columns::ALL,
+        &["__parent"],
+        &[("id", Order::Asc)],
+    )
+    .await
+    .expect("rows");
+    let mut decoder = Decoder::<M>::default();
+    found
+        .iter()
+        .map(|r| decoder.decode(r).expect("decoded"))
+        .collect()
+}
+
 #[tokio::test]
-async fn changes_releases_and_services_decoded_by_position_equal_seaorms_decoding() {
+async fn changes_releases_and_services_read_by_position_or_as_json_equal_seaorms_decoding() {
     let app = spawn_app().await;
     // A cancelled change adds a cancellation reason to the demo's variety of states,
     // outcomes and empty dates.
@@ -56,15 +79,18 @@ async fn changes_releases_and_services_decoded_by_position_equal_seaorms_decodin
     assert!(fast.iter().any(|c| c.outcome.is_some()));
     assert!(fast.iter().any(|c| c.closed_at.is_none()));
     assert_eq!(fast, derived);
+    assert_eq!(fetched::<change::Model>(&app, "change").await, derived);
 
     let (fast, derived) = decode_both_ways::<release::Model>(&app, "release").await;
     assert!(fast.len() > 3, "the demo's releases: {}", fast.len());
     assert!(fast.iter().any(|r| r.deployed_at.is_some()));
     assert!(fast.iter().any(|r| r.deployed_at.is_none()));
     assert_eq!(fast, derived);
+    assert_eq!(fetched::<release::Model>(&app, "release").await, derived);
 
     let (fast, derived) = decode_both_ways::<service::Model>(&app, "service").await;
     assert!(fast.len() > 5, "the demo's services: {}", fast.len());
     assert!(fast.iter().any(|s| s.owner_id.is_some()));
     assert_eq!(fast, derived);
+    assert_eq!(fetched::<service::Model>(&app, "service").await, derived);
 }
