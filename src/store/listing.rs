@@ -9,7 +9,7 @@ use entity::*;
 use sea_orm::EntityTrait;
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Func, LikeExpr, Query};
 
-use super::page::{FanOut, KeyKind, Listing, Ordering, PageArgs, PageSpec, SortKey, Via};
+use super::page::{KeyKind, Listing, Ordering, PageArgs, PageSpec, SortKey, Via};
 use super::rows::{Columns, Decode};
 use crate::error::AppResult;
 
@@ -33,11 +33,6 @@ pub trait Filter: Clone + Eq + Hash + Send + Sync + 'static {
     fn junction_copy(scope: Self::Scope, column: &str) -> Option<&'static str> {
         let _ = (scope, column);
         None
-    }
-    /// How many rows a parent typically has in a scope; many unless the filter says otherwise.
-    fn fan_out(scope: Self::Scope) -> FanOut {
-        let _ = scope;
-        FanOut::Many
     }
 }
 
@@ -89,9 +84,6 @@ impl<F: Filter> Listing for List<F> {
     }
     fn columns(&self) -> Columns {
         self.columns
-    }
-    fn fan_out(&self) -> FanOut {
-        F::fan_out(self.scope)
     }
 }
 
@@ -216,17 +208,6 @@ impl Filter for ServiceFilter {
             },
         }
     }
-    fn fan_out(scope: ServiceScope) -> FanOut {
-        // A change, a release or an offering touches a handful of services; a person owns a
-        // few. Only the catalog as a whole is long.
-        match scope {
-            ServiceScope::Root => FanOut::Many,
-            ServiceScope::Owner
-            | ServiceScope::Offering
-            | ServiceScope::Change
-            | ServiceScope::Release => FanOut::Few,
-        }
-    }
     fn condition(&self, _: ServiceScope) -> Condition {
         let t = Self::TABLE;
         all([
@@ -265,13 +246,6 @@ impl Filter for OfferingFilter {
                 child: "offering_id",
                 parent: "service_id",
             },
-        }
-    }
-    fn fan_out(scope: OfferingScope) -> FanOut {
-        // A service is sold in a few offerings.
-        match scope {
-            OfferingScope::Root => FanOut::Many,
-            OfferingScope::Service => FanOut::Few,
         }
     }
     fn condition(&self, _: OfferingScope) -> Condition {
@@ -363,13 +337,6 @@ impl Filter for ProjectFilter {
         match scope {
             ProjectScope::Root => Via::Root,
             ProjectScope::Manager => Via::Column("manager_id"),
-        }
-    }
-    fn fan_out(scope: ProjectScope) -> FanOut {
-        // A person manages a few projects.
-        match scope {
-            ProjectScope::Root => FanOut::Many,
-            ProjectScope::Manager => FanOut::Few,
         }
     }
     fn condition(&self, _: ProjectScope) -> Condition {

@@ -3,8 +3,8 @@
 //! A [`Listing`] describes *what* is listed (a target table, how its rows hang off a parent,
 //! the filter, the ordering, the page). [`fetch_pages`] answers it for many parents in one
 //! statement — each parent's `ORDER BY keys LIMIT first + 1` as a `LATERAL` join
-//! (PostgreSQL) or one `UNION ALL` member per parent (SQLite) — so a nested connection costs
-//! one query whatever the number of parents, and never reads children it does not return.
+//! (PostgreSQL) or a correlated subquery (SQLite) — so a nested connection costs one query
+//! whatever the number of parents, and never reads children it does not return.
 //! Cursors are opaque: base64url of the sort-key values of a row plus the ordering's name.
 
 use std::collections::HashMap;
@@ -16,8 +16,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{
-    Alias, Asterisk, CommonTableExpression, Condition, Expr, ExprTrait, Func, Order, OverStatement,
-    PostgresQueryBuilder, Query, SelectStatement, UnionType, Value, WindowStatement, WithClause,
+    Alias, Asterisk, Condition, Expr, ExprTrait, Func, Order, PostgresQueryBuilder, Query,
+    SelectStatement, Value,
 };
 use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Statement};
 use serde_json::Value as Json;
@@ -193,18 +193,6 @@ pub enum Via {
     },
 }
 
-/// How many rows a parent typically has in a relationship, measured against a page: the
-/// hint that picks SQLite's statement for a batch of per-parent pages.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum FanOut {
-    /// Usually no more than a page (a change's services, an offering's services): ranking
-    /// every child of every parent at once reads nothing the pages drop, and is one scan.
-    Few,
-    /// Usually many pages (a service's changes, a project's changes): each parent's page is
-    /// read on its own from an index range, reading no child the page drops.
-    Many,
-}
-
 /// A list query: what to list, for which parents, in which order, which page.
 /// It is a batching key, so it is hashable; the parent id is not part of it.
 pub trait Listing: Clone + Eq + Hash + Send + Sync + 'static {
@@ -229,10 +217,6 @@ pub trait Listing: Clone + Eq + Hash + Send + Sync + 'static {
     /// The columns of the target table to read: all unless the listing was narrowed.
     fn columns(&self) -> Columns {
         Columns::ALL
-    }
-    /// How many rows a parent typically has.
-    fn fan_out(&self) -> FanOut {
-        FanOut::Many
     }
 }
 
@@ -299,8 +283,6 @@ const PARENT: &str = "__parent";
 const LATERAL_PARENTS: &str = "__parents";
 /// The ranked or lateral rows of a page statement.
 const PAGE: &str = "page";
-const ROW_NUMBER: &str = "__rn";
-const ROW_ID: &str = "__id";
 
 fn key_alias(i: usize) -> String {
     format!("__k{i}")
@@ -327,8 +309,9 @@ enum Parents<'a> {
     None,
     /// `parent IN (ids)`, selecting the parent as `__parent`.
     In(&'a [i64], DbBackend),
-    /// `parent = "p"."__parent"`: the body of a `LATERAL` join over the parents.
-    Correlated,
+    /// `parent = "__parents"."<column>"`: a page's rows for the parent of an enclosing row
+    /// (the body of PostgreSQL's `LATERAL` join, SQLite's correlated subquery).
+    Correlated(&'static str),
 }
 
 /// FROM target [JOIN junction] WHERE filter [AND parent …], and the parent expression.
@@ -359,10 +342,10 @@ fn base_select<L: Listing>(listing: &L, parents: Parents<'_>) -> (SelectStatemen
             q.expr_as(p.clone(), Alias::new(PARENT));
             Some(p)
         }
-        (Some(p), Parents::Correlated) => {
+        (Some(p), Parents::Correlated(column)) => {
             cond = cond.add(
                 p.clone()
-                    .equals((Alias::new(LATERAL_PARENTS), Alias::new(PARENT))),
+                    .equals((Alias::new(LATERAL_PARENTS), Alias::new(column))),
             );
             Some(p)
         }
@@ -429,16 +412,11 @@ fn sort_keys<L: Listing>(listing: &L, ordering: &Ordering) -> Vec<SortKey> {
         .collect()
 }
 
-/// The ranking of a window page read from the join table alone, when nothing else is
-/// needed: no filter on the target and every sort key kept by the join table. The target's
-/// rows are then read only for the winners, not for every candidate child (SQLite: a
-/// service's newest changes without reading each of its changes).
-fn junction_only<L: Listing>(
-    listing: &L,
-    ordering: &Ordering,
-    parents: &[i64],
-    backend: DbBackend,
-) -> Option<(SelectStatement, Option<Expr>)> {
+/// The ids of one parent's page read from the join table alone, when nothing else is
+/// needed: no filter on the target and every sort key kept by the join table (a service's
+/// newest changes from the index on `change_service`, without reading each change).
+/// Correlated to the parent `"__parents"."value"` of SQLite's enclosing row.
+fn junction_only<L: Listing>(listing: &L, ordering: &Ordering) -> Option<SelectStatement> {
     let Via::Junction {
         table,
         child,
@@ -452,31 +430,37 @@ fn junction_only<L: Listing>(
         return None;
     }
     let jt = Alias::new(table);
-    let parent = Expr::col((jt.clone(), Alias::new(parent)));
     let mut q = Query::select();
     q.from(jt.clone())
-        .expr_as(parent.clone(), Alias::new(PARENT))
-        .expr_as(Expr::col((jt, Alias::new(child))), Alias::new(ROW_ID))
-        .and_where(id_in(parent.clone(), parents, backend));
-    Some((q, Some(parent)))
+        .column((jt.clone(), Alias::new(child)))
+        .and_where(
+            Expr::col((jt, Alias::new(parent)))
+                .equals((Alias::new(LATERAL_PARENTS), Alias::new(JSON_EACH_VALUE))),
+        );
+    Some(q)
 }
 
-/// The most parents whose pages SQLite reads as one compound statement: SQLite's default
-/// limit on the members of a `UNION ALL` (`SQLITE_MAX_COMPOUND_SELECT`).
-const SQLITE_COMPOUND_MEMBERS: usize = 500;
+/// The column of SQLite's `json_each` that holds each element.
+const JSON_EACH_VALUE: &str = "value";
+
+/// A JSON array of ids: `[1,2,3]`, SQLite's one parameter for any number of parents.
+fn json_array(ids: &[i64]) -> String {
+    let mut out = pg_array(ids);
+    out.replace_range(..1, "[");
+    out.replace_range(out.len() - 1.., "]");
+    out
+}
 
 /// Fetches one page per parent (or the one top-level page when `parents` is `None`) in a
 /// single statement.
 ///
 /// For many parents, PostgreSQL runs a `LATERAL` join: for each parent, the page's
-/// `first + 1` rows straight from an index range, reading no other child. SQLite, which has
-/// no `LATERAL`, runs the same per-parent `ORDER BY … LIMIT first + 1` as one `UNION ALL`
-/// member per parent when parents have many children (up to 500 parents; a portal page's
-/// newest changes of 239 services in about a quarter of the time of ranking all their
-/// changes); for more parents, or parents with few children each ([`FanOut::Few`]: the two
-/// services of each of 100 changes), it ranks the children of all parents with one
-/// `ROW_NUMBER() OVER (PARTITION BY parent …)`. Both read narrow rows (id and sort keys) and
-/// fetch the listed columns only for the winners.
+/// `first + 1` rows straight from an index range, reading no other child. SQLite has no
+/// `LATERAL`; its equivalent is a correlated subquery: for each parent of `json_each(?)`
+/// (one parameter whatever the number of parents), the target rows whose id is `IN (…
+/// WHERE parent = that parent ORDER BY keys LIMIT first + 1)`, the ids read from an index
+/// (from the join table alone when no filter needs the target). `CROSS JOIN` keeps the
+/// parents as the outer loop: SQLite does not reorder it.
 pub async fn fetch_pages<L, C>(
     db: &C,
     listing: &L,
@@ -492,8 +476,7 @@ where
     let keys = &sort_keys(listing, &ordering);
     let lateral = parents.is_some() && backend == DbBackend::Postgres;
     let table = Alias::new(L::TABLE);
-    // Relay: `after` and `before` may both be given; the page lies between them. Decoded
-    // once: SQLite repeats the bounds in every parent's member.
+    // Relay: `after` and `before` may both be given; the page lies between them.
     let mut bounds = Vec::new();
     for (cursor, backward) in [
         (&page.cursor, page.backward),
@@ -505,38 +488,18 @@ where
             bounds.extend(keyset_condition(keys, &values, backward));
         }
     }
-    // The rows of the page of `of` (every parent, one, or the correlated parent of a
-    // LATERAL body): with parents and no LATERAL, narrow (row id, parent and sort keys);
-    // otherwise the listed columns. Sort keys and cursor bounds included; no order or limit.
-    let select = |of: Option<&[i64]>| -> (SelectStatement, Option<Expr>) {
-        let junction = match of {
-            Some(ids) if !lateral => junction_only(listing, &ordering, ids, backend),
-            _ => None,
-        };
-        let ranked_on_junction = junction.is_some();
-        let (mut q, parent) = match (of, junction) {
-            (_, Some(ranked)) => ranked,
-            (None, _) => base_select(listing, Parents::None),
-            (Some(_), None) if lateral => base_select(listing, Parents::Correlated),
-            (Some(ids), None) => base_select(listing, Parents::In(ids, backend)),
-        };
-        if parent.is_some() && !lateral {
-            if !ranked_on_junction {
-                q.expr_as(
-                    Expr::col((table.clone(), Alias::new("id"))),
-                    Alias::new(ROW_ID),
-                );
-            }
-        } else {
-            select_columns::<ModelOf<L>>(&mut q, L::TABLE, listing.columns());
-        }
+    // The listed columns and sort keys of the top-level page, or of one parent's page as
+    // the body of a LATERAL join; cursor bounds included, no order or limit.
+    let select = |parents: Parents<'_>| -> SelectStatement {
+        let (mut q, _) = base_select(listing, parents);
+        select_columns::<ModelOf<L>>(&mut q, L::TABLE, listing.columns());
         for (i, k) in keys.iter().enumerate() {
             q.expr_as(k.expr.clone(), Alias::new(key_alias(i)));
         }
         for bound in &bounds {
             q.and_where(bound.clone());
         }
-        (q, parent)
+        q
     };
     let fetch = page.limit + 1;
     let direction = |k: &SortKey| {
@@ -554,35 +517,6 @@ where
         q.limit(fetch);
         q
     };
-    // The winners of the narrow rows `ranked` (or, without it, of the common table `page`)
-    // joined to their listed columns, in page order.
-    let winners = |ranked: Option<SelectStatement>, by_rank: bool| {
-        let page_rows = Alias::new(PAGE);
-        let mut outer = Query::select();
-        select_columns::<ModelOf<L>>(&mut outer, L::TABLE, listing.columns());
-        outer.column((page_rows.clone(), Asterisk));
-        match ranked {
-            Some(ranked) => outer.from_subquery(ranked, page_rows.clone()),
-            None => outer.from(page_rows.clone()),
-        };
-        outer
-            .inner_join(
-                table.clone(),
-                Expr::col((table.clone(), Alias::new("id")))
-                    .equals((page_rows.clone(), Alias::new(ROW_ID))),
-            )
-            .order_by((page_rows.clone(), Alias::new(PARENT)), Order::Asc);
-        if by_rank {
-            outer
-                .and_where(Expr::col(Alias::new(ROW_NUMBER)).lte(fetch as i64))
-                .order_by((page_rows, Alias::new(ROW_NUMBER)), Order::Asc);
-        } else {
-            for (i, k) in keys.iter().enumerate() {
-                outer.order_by((page_rows.clone(), Alias::new(key_alias(i))), direction(k));
-            }
-        }
-        outer
-    };
     // What is read back besides the model's columns: the parent id and the sort keys, in
     // page order (SQLite's JSON answer is ordered by them).
     let aliases: Vec<String> = (0..keys.len()).map(key_alias).collect();
@@ -599,7 +533,8 @@ where
     let columns = listing.columns();
     let rows = match parents {
         Some(ids) if lateral => {
-            let (body, mut values) = first_rows(select(Some(ids)).0).build(PostgresQueryBuilder);
+            let (body, mut values) =
+                first_rows(select(Parents::Correlated(PARENT))).build(PostgresQueryBuilder);
             // The body's placeholders are $1…$n; the parents' array comes last.
             values.0.push(Value::from(pg_array(ids)));
             let order: Vec<String> = keys
@@ -627,54 +562,42 @@ where
                 .into()
         }
         None => {
-            let q = first_rows(select(None).0);
-            rows::fetch::<ModelOf<L>, _, _>(db, &q, columns, &extra, &order).await?
-        }
-        Some(ids)
-            if !ids.is_empty()
-                && ids.len() <= SQLITE_COMPOUND_MEMBERS
-                && listing.fan_out() == FanOut::Many =>
-        {
-            // One `SELECT * FROM (… WHERE parent = ? ORDER BY keys LIMIT n)` per parent: SQLite
-            // allows ORDER BY and LIMIT in a compound's members only inside a subquery.
-            let mut members = ids.iter().map(|id| {
-                let (q, _) = select(Some(std::slice::from_ref(id)));
-                Query::select()
-                    .column(Asterisk)
-                    .from_subquery(first_rows(q), Alias::new(PAGE))
-                    .take()
-            });
-            let Some(mut compound) = members.next() else {
-                return Ok(HashMap::new());
-            };
-            compound.unions(members.map(|m| (UnionType::All, m)));
-            // Materialized: otherwise SQLite pushes the final ORDER BY into the compound
-            // as a merge of every member with the next, twice as slow as sorting the rows.
-            let mut members = CommonTableExpression::new();
-            members
-                .query(compound)
-                .table_name(Alias::new(PAGE))
-                .materialized(true);
-            let mut with = WithClause::new();
-            with.cte(members);
-            let q = winners(None, false).with(with);
+            let q = first_rows(select(Parents::None));
             rows::fetch::<ModelOf<L>, _, _>(db, &q, columns, &extra, &order).await?
         }
         Some(ids) => {
-            let (mut q, parent) = select(Some(ids));
-            let mut window = WindowStatement::new();
-            if let Some(parent) = parent {
-                window.add_partition_by(parent);
+            // The ids of the page of the parent `"__parents"."value"`, from an index.
+            let mut page_ids = junction_only(listing, &ordering).unwrap_or_else(|| {
+                let (mut q, _) = base_select(listing, Parents::Correlated(JSON_EACH_VALUE));
+                q.column((table.clone(), Alias::new("id")));
+                q
+            });
+            for bound in &bounds {
+                page_ids.and_where(bound.clone());
             }
-            for k in keys {
-                window.order_by_expr(k.expr.clone(), direction(k));
-            }
-            q.expr_window_as(
-                Func::cust(Alias::new("ROW_NUMBER")),
-                window,
-                Alias::new(ROW_NUMBER),
+            let parents = Alias::new(LATERAL_PARENTS);
+            let mut q = Query::select();
+            select_columns::<ModelOf<L>>(&mut q, L::TABLE, columns);
+            q.expr_as(
+                Expr::col((parents.clone(), Alias::new(JSON_EACH_VALUE))),
+                Alias::new(PARENT),
             );
-            let q = winners(Some(q), true);
+            // The keys from the target's own columns: a join table's copy holds the same.
+            for (i, k) in ordering.keys.iter().enumerate() {
+                q.expr_as(k.expr.clone(), Alias::new(key_alias(i)));
+            }
+            q.from_function(
+                Func::cust(Alias::new("json_each")).arg(json_array(ids)),
+                parents,
+            )
+            .cross_join(table.clone())
+            .and_where(
+                Expr::col((table.clone(), Alias::new("id"))).in_subquery(first_rows(page_ids)),
+            )
+            .order_by(Alias::new(PARENT), Order::Asc);
+            for (i, k) in keys.iter().enumerate() {
+                q.order_by(Alias::new(key_alias(i)), direction(k));
+            }
             rows::fetch::<ModelOf<L>, _, _>(db, &q, columns, &extra, &order).await?
         }
     };
