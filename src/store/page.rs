@@ -355,14 +355,25 @@ fn base_select<L: Listing>(listing: &L, parents: Parents<'_>) -> (SelectStatemen
     (q, parent)
 }
 
-/// `expr IN (ids)`. On PostgreSQL one array parameter (`= ANY(CAST($1 AS bigint[]))`): a
-/// list of a thousand ids is one bound value, and the statement is the same, prepared once,
-/// whatever the number of ids.
+/// `expr IN (ids)` as one parameter, whatever the number of ids: on PostgreSQL `= ANY(CAST($1
+/// AS bigint[]))`, on SQLite `IN (SELECT value FROM json_each(?))`. The statement is then
+/// the same, prepared once, for any number of ids (a list of placeholders makes a new
+/// statement per length, and SQLite refuses more than 32,766 of them).
 pub fn id_in(expr: Expr, ids: &[i64], backend: DbBackend) -> Expr {
-    if backend == DbBackend::Postgres {
-        expr.eq(Func::cust(Alias::new("ANY")).arg(Expr::val(pg_array(ids)).cast_as("bigint[]")))
-    } else {
-        expr.is_in(ids.iter().copied())
+    match backend {
+        DbBackend::Postgres => {
+            expr.eq(Func::cust(Alias::new("ANY")).arg(Expr::val(pg_array(ids)).cast_as("bigint[]")))
+        }
+        DbBackend::Sqlite => expr.in_subquery(
+            Query::select()
+                .column(Alias::new(JSON_EACH_VALUE))
+                .from_function(
+                    Func::cust(Alias::new("json_each")).arg(json_array(ids)),
+                    Alias::new("__ids"),
+                )
+                .take(),
+        ),
+        _ => expr.is_in(ids.iter().copied()),
     }
 }
 
