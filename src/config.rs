@@ -46,6 +46,18 @@ pub enum LogFormat {
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://portfolio.db?mode=rwc";
 
+/// Whether reads without a token are allowed, and why: as set (`--anonymous-read` or its
+/// environment variable), else on for the embedded default and with `--demo` — a demo is
+/// for looking around — and off for any other database, whatever its engine.
+pub fn anonymous_read(args: &ServeArgs, database_url: &str) -> (bool, &'static str) {
+    match args.anonymous_read {
+        Some(on) => (on, "set"),
+        None if database_url == DEFAULT_DATABASE_URL => (true, "embedded default"),
+        None if args.demo => (true, "--demo"),
+        None => (false, "off unless the embedded default or --demo"),
+    }
+}
+
 /// Commands of the `portfolio` binary.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -160,7 +172,8 @@ pub struct ServeArgs {
     #[arg(long, env = "PORTFOLIO_DEMO")]
     pub demo: bool,
 
-    /// Allow reads without a token. Defaults to on for SQLite (the embedded demo) and off otherwise.
+    /// Allow reads without a token. Defaults to on for the embedded default database and with
+    /// `--demo`, and off for any other database.
     #[arg(long, env = "PORTFOLIO_ANONYMOUS_READ")]
     pub anonymous_read: Option<bool>,
 

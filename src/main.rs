@@ -29,7 +29,7 @@ async fn run(cli: Cli, matches: &ArgMatches) -> Result<(), Box<dyn std::error::E
     match cli.command {
         None => serve(&cli.database_url, &cli.serve).await,
         Some(Command::Serve(args)) => serve(&cli.database_url, &args).await,
-        Some(Command::Config(_)) => {
+        Some(Command::Config(serve_args)) => {
             let top = Cli::command();
             let mut rows: Vec<(String, String, String)> = config::effective(&top, matches)
                 .into_iter()
@@ -51,7 +51,10 @@ async fn run(cli: Cli, matches: &ArgMatches) -> Result<(), Box<dyn std::error::E
                     continue;
                 }
                 let derived = match name.as_str() {
-                    "anonymous-read" => Some((sqlite.to_string(), "engine default")),
+                    "anonymous-read" => {
+                        let (on, why) = config::anonymous_read(&serve_args, &cli.database_url);
+                        Some((on.to_string(), why))
+                    }
                     "db-max-connections" => {
                         Some((if sqlite { "4" } else { "10" }.to_owned(), "engine default"))
                     }
@@ -194,6 +197,11 @@ async fn serve(
     args: &portfolio::config::ServeArgs,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let app = Application::build(database_url, args).await?;
+    let (anonymous, why) = app.anonymous_read();
+    println!(
+        "Reads without a token: {} ({why}; `--anonymous-read` sets it)",
+        if anonymous { "allowed" } else { "refused" }
+    );
     if !app.demo_tokens().is_empty() {
         println!(
             "\nDemo tokens (valid 30 days; a restart issues new ones). In GraphiQL, add the header"

@@ -30,6 +30,7 @@ pub struct Application {
     server: Server,
     db: DatabaseConnection,
     demo_tokens: Vec<DemoToken>,
+    anonymous_read: (bool, &'static str),
     shutdown: watch::Sender<bool>,
 }
 
@@ -89,7 +90,7 @@ impl Application {
             Vec::new()
         };
         let sqlite = db::is_sqlite(&db);
-        let anonymous_read = args.anonymous_read.unwrap_or(sqlite);
+        let (anonymous_read, why) = crate::config::anonymous_read(args, database_url);
         let listener = TcpListener::bind(&args.bind).map_err(|source| StartError::Bind {
             bind: args.bind.clone(),
             source,
@@ -159,6 +160,7 @@ impl Application {
         tracing::info!(
             port,
             anonymous_read,
+            anonymous_read_because = why,
             engine = if sqlite { "sqlite" } else { "postgres" },
             "listening"
         );
@@ -167,8 +169,15 @@ impl Application {
             server,
             db,
             demo_tokens,
+            anonymous_read: (anonymous_read, why),
             shutdown,
         })
+    }
+
+    /// Whether reads without a token are allowed, and why (see
+    /// [`crate::config::anonymous_read`]).
+    pub fn anonymous_read(&self) -> (bool, &'static str) {
+        self.anonymous_read
     }
 
     /// The tokens issued for the demo personas (empty unless in demo mode).

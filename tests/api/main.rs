@@ -4,6 +4,7 @@
 mod helpers;
 mod ops;
 
+mod anonymous_reads;
 mod audit_and_auth;
 mod blackouts;
 mod change_rules;

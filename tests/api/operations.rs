@@ -533,7 +533,7 @@ fn the_config_command_shows_each_setting_its_source_and_no_password() {
     // Unset settings show what the engine or host makes of them.
     assert!(
         line("anonymous-read").contains(" false ")
-            && line("anonymous-read").ends_with("(engine default)")
+            && line("anonymous-read").ends_with("(off unless the embedded default or --demo)")
     );
     assert!(line("db-max-connections").contains(" 10 "));
     // Every serve flag is listed.

@@ -16,10 +16,10 @@ use sea_orm::ConnectionTrait;
 use crate::helpers::{TestApp, on_postgres, spawn_app, spawn_beside, spawn_with};
 use crate::ops::*;
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Opens a `graphql-transport-ws` socket and sends `connection_init` with `token`.
-async fn open(app: &TestApp, token: Option<&str>) -> Socket {
+pub(crate) async fn open(app: &TestApp, token: Option<&str>) -> Socket {
     open_with(app, "graphql-transport-ws", token).await
 }
 
@@ -70,7 +70,7 @@ where
 }
 
 /// The next JSON message, or `None` when the server closed the socket.
-async fn next<S>(socket: &mut WebSocketStream<S>) -> Option<Value>
+pub(crate) async fn next<S>(socket: &mut WebSocketStream<S>) -> Option<Value>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
