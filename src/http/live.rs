@@ -23,6 +23,7 @@ use futures_util::StreamExt;
 use tokio::sync::{mpsc, watch};
 
 use super::AppState;
+use super::transport_ws::Guard;
 use crate::auth;
 use crate::error::AppError;
 use crate::graphql::loaders::AppLoader;
@@ -31,6 +32,8 @@ use crate::graphql::loaders::AppLoader;
 const MAX_MESSAGE: usize = 64 * 1024;
 /// Client messages queued for the protocol engine before the client counts as flooding.
 const INBOX: usize = 64;
+/// How long a `graphql-transport-ws` client has to send `connection_init` (then 4408).
+const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How the server keeps WebSocket connections healthy.
 #[derive(Clone)]
@@ -134,6 +137,10 @@ async fn serve(
     let mut heard = Instant::now();
     // Until the first message goes out (the acknowledgement), a close is a refused init.
     let mut acknowledged = false;
+    // graphql-transport-ws: the protocol's rules the engine does not keep.
+    let mut guard = (protocol == WebSocketProtocols::GraphQLWS).then(Guard::default);
+    let init_deadline = tokio::time::sleep(INIT_TIMEOUT);
+    tokio::pin!(init_deadline);
     let send = |session: &mut Session, msg: WsMessageOut| {
         let mut session = session.clone();
         let timeout = live.send_timeout;
@@ -167,6 +174,12 @@ async fn serve(
                     Some(Ok(AggregatedMessage::Close(_))) | None => break (End::ClientClosed, None),
                     Some(Err(_)) => break (End::Protocol, Some(CloseCode::Protocol.into())),
                 };
+                if let Some(breach) = guard.as_mut().and_then(|g| g.inbound(&message).err()) {
+                    break (End::Protocol, Some(CloseReason {
+                        code: breach.code.into(),
+                        description: Some(breach.reason),
+                    }));
+                }
                 if inbox.try_send(message).is_err() {
                     break (End::Flooding, Some(CloseReason {
                         code: CloseCode::Policy,
@@ -177,6 +190,9 @@ async fn serve(
             to_client = engine.next() => match to_client {
                 Some(WsMessage::Text(text)) => {
                     acknowledged = true;
+                    if guard.as_mut().is_some_and(|g| !g.outbound(&text)) {
+                        continue;
+                    }
                     if let Err(e) = send(&mut session, WsMessageOut::Text(text)).await {
                         break (e, None);
                     }
@@ -192,6 +208,12 @@ async fn serve(
                 }
                 None => break (End::Protocol, Some(CloseCode::Normal.into())),
             },
+            _ = &mut init_deadline, if guard.as_ref().is_some_and(|g| !g.initialised()) => {
+                break (End::Protocol, Some(CloseReason {
+                    code: 4408.into(),
+                    description: Some("Connection initialisation timeout".into()),
+                }));
+            }
             _ = ticks.tick() => {
                 if heard.elapsed() >= live.idle_timeout {
                     break (End::Silent, Some(CloseReason {

@@ -7,6 +7,7 @@ mod graphiql;
 mod graphql;
 mod live;
 mod metrics;
+mod transport_ws;
 
 pub use graphql::{PersistedQueries, RequestLimits};
 pub use live::LiveSettings;

@@ -501,3 +501,103 @@ async fn subscribers_share_the_statements_that_resolve_an_event() {
         "statements for one event with 1 and with 20 subscribers: {cost:?}"
     );
 }
+
+/// Sends each of `messages` as it is written.
+async fn send_all(socket: &mut Socket, messages: &[&str]) {
+    for m in messages {
+        socket
+            .send(Message::Text((*m).to_owned().into()))
+            .await
+            .expect("sent");
+    }
+}
+
+/// A socket whose `connection_init` with `token` the server acknowledged.
+async fn acknowledged(app: &TestApp, token: &str) -> Socket {
+    let mut socket = open(app, Some(token)).await;
+    assert_eq!(
+        next(&mut socket).await.map(|m| m["type"].clone()),
+        Some(json!("connection_ack"))
+    );
+    socket
+}
+
+/// The close code the server ends `socket` with, after `messages` are sent.
+async fn close_code_after(mut socket: Socket, messages: &[&str]) -> u16 {
+    send_all(&mut socket, messages).await;
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(15), socket.next())
+            .await
+            .expect("an answer within 15 s");
+        match message {
+            Some(Ok(Message::Close(frame))) => {
+                return frame.map_or(1005, |f| u16::from(f.code));
+            }
+            Some(Ok(_)) => continue,
+            _ => return 1006,
+        }
+    }
+}
+
+/// A `graphql-transport-ws` socket on which nothing has been sent.
+async fn raw(app: &TestApp) -> Socket {
+    connect_async(ws_request(app, "graphql-transport-ws"))
+        .await
+        .expect("websocket upgrade")
+        .0
+}
+
+const SUBSCRIBE_1: &str = r#"{"type":"subscribe","id":"1","payload":{"query":"subscription { changeEvents { action } }"}}"#;
+
+#[tokio::test]
+async fn graphql_transport_ws_closes_with_the_protocols_code_for_each_breach() {
+    let app = spawn_app().await;
+    let token = app.token("requester");
+    let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } }).to_string();
+    // 4400: anything that is not a message of the protocol.
+    for bad in [
+        "not json",
+        r#"{"type":"hello"}"#,
+        r#"{"type":"subscribe","id":"1"}"#,
+    ] {
+        assert_eq!(
+            close_code_after(raw(&app).await, &[bad]).await,
+            4400,
+            "{bad}"
+        );
+    }
+    // 4401: subscribe before the server acknowledged the connection.
+    assert_eq!(
+        close_code_after(raw(&app).await, &[SUBSCRIBE_1]).await,
+        4401
+    );
+    // 4429: a second connection_init.
+    let socket = acknowledged(&app, &token).await;
+    assert_eq!(close_code_after(socket, &[&init]).await, 4429);
+    // 4409: a subscribe with the id of an operation still running.
+    let socket = acknowledged(&app, &token).await;
+    assert_eq!(
+        close_code_after(socket, &[SUBSCRIBE_1, SUBSCRIBE_1]).await,
+        4409
+    );
+    // After `complete` from the client, the id is free again: no close.
+    let mut socket = acknowledged(&app, &token).await;
+    let again = [
+        SUBSCRIBE_1,
+        r#"{"type":"complete","id":"1"}"#,
+        SUBSCRIBE_1,
+        r#"{"type":"ping"}"#,
+    ];
+    send_all(&mut socket, &again).await;
+    assert_eq!(
+        next(&mut socket).await.map(|m| m["type"].clone()),
+        Some(json!("pong")),
+        "the socket stays open and answers"
+    );
+}
+
+#[tokio::test]
+async fn graphql_transport_ws_closes_with_4408_without_connection_init_in_ten_seconds() {
+    let app = spawn_app().await;
+    assert_eq!(close_code_after(raw(&app).await, &[]).await, 4408);
+}
