@@ -190,9 +190,13 @@ async fn serve(
             to_client = engine.next() => match to_client {
                 Some(WsMessage::Text(text)) => {
                     acknowledged = true;
-                    if guard.as_mut().is_some_and(|g| !g.outbound(&text)) {
-                        continue;
-                    }
+                    let text = match guard.as_mut() {
+                        Some(g) => match g.outbound(text) {
+                            Some(text) => text,
+                            None => continue,
+                        },
+                        None => text,
+                    };
                     if let Err(e) = send(&mut session, WsMessageOut::Text(text)).await {
                         break (e, None);
                     }

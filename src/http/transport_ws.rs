@@ -33,6 +33,11 @@ pub struct Guard {
     /// Operations the client completed while running: the engine answers each with a
     /// `complete` of its own, which the protocol does not send.
     stopped: HashSet<String>,
+    /// Operations that have not answered yet: a first answer of request errors (no data,
+    /// no path: the document did not parse or validate) is an `error` message.
+    unanswered: HashSet<String>,
+    /// Operations ended by an `error`, after which the protocol sends no `complete`.
+    failed: HashSet<String>,
 }
 
 impl Guard {
@@ -84,6 +89,7 @@ impl Guard {
                         format!("Subscriber for {id} already exists"),
                     ));
                 }
+                self.unanswered.insert(id.to_owned());
             }
             "complete" => {
                 let id = id()?;
@@ -96,23 +102,52 @@ impl Guard {
         Ok(())
     }
 
-    /// Notes a message of the engine to the client — the acknowledgement, the end of an
-    /// operation (its id may then be used again) — and says whether it goes out: the
-    /// engine's answer to a client's `complete` does not.
-    pub fn outbound(&mut self, text: &str) -> bool {
-        let Ok(message) = serde_json::from_str::<Value>(text) else {
-            return true;
+    /// Takes a message of the engine to the client: notes the acknowledgement and the end
+    /// of an operation (its id may then be used again), and returns what goes out — the
+    /// message, an `error` in place of a first answer of request errors, or
+    /// nothing for a `complete` the protocol does not send.
+    pub fn outbound(&mut self, text: String) -> Option<String> {
+        let Ok(message) = serde_json::from_str::<Value>(&text) else {
+            return Some(text);
         };
-        let id = message.get("id").and_then(Value::as_str);
-        match (message.get("type").and_then(Value::as_str), id) {
-            (Some("connection_ack"), _) => self.acknowledged = true,
-            (Some("complete"), Some(id)) if self.stopped.remove(id) => return false,
-            (Some("complete" | "error"), Some(id)) => {
+        let Some(id) = message.get("id").and_then(Value::as_str) else {
+            if message.get("type").and_then(Value::as_str) == Some("connection_ack") {
+                self.acknowledged = true;
+            }
+            return Some(text);
+        };
+        let first = self.unanswered.remove(id);
+        match message.get("type").and_then(Value::as_str) {
+            Some("next") if first => {
+                let payload = message.get("payload");
+                let errors = payload.and_then(|p| p.get("errors"));
+                // Request errors (GraphQL spec 7.1.2): raised before execution — a document
+                // that does not parse or validate — they carry no `path` and no data.
+                // Errors of execution (a refused argument, missed events) carry a path and
+                // stay `next`.
+                let no_data = payload
+                    .and_then(|p| p.get("data"))
+                    .is_none_or(Value::is_null);
+                let before_execution = errors
+                    .and_then(Value::as_array)
+                    .is_some_and(|e| !e.is_empty() && e.iter().all(|e| e.get("path").is_none()));
+                let errors = errors.filter(|_| before_execution);
+                if let (Some(errors), true) = (errors, no_data) {
+                    self.active.remove(id);
+                    self.failed.insert(id.to_owned());
+                    let error = serde_json::json!({ "type": "error", "id": id, "payload": errors });
+                    return Some(error.to_string());
+                }
+            }
+            Some("complete") if self.stopped.remove(id) || self.failed.remove(id) => {
+                return None;
+            }
+            Some("complete" | "error") => {
                 self.active.remove(id);
             }
             _ => {}
         }
-        true
+        Some(text)
     }
 }
 
@@ -156,19 +191,46 @@ mod tests {
     fn an_id_in_use_is_4409_until_either_side_completes_it() {
         let mut g = Guard::default();
         assert_eq!(code(&mut g, r#"{"type":"connection_init"}"#), None);
-        g.outbound(r#"{"type":"connection_ack"}"#);
+        g.outbound(r#"{"type":"connection_ack"}"#.into());
         assert_eq!(code(&mut g, SUBSCRIBE), None);
         assert_eq!(code(&mut g, SUBSCRIBE), Some(4409));
         assert_eq!(code(&mut g, r#"{"type":"complete","id":"1"}"#), None);
         assert_eq!(code(&mut g, SUBSCRIBE), None);
         // The engine's answer to the client's complete stays in, and does not end the
         // operation that took the id again.
-        assert!(!g.outbound(r#"{"type":"complete","id":"1"}"#));
+        assert_eq!(g.outbound(r#"{"type":"complete","id":"1"}"#.into()), None);
         assert_eq!(code(&mut g, SUBSCRIBE), Some(4409));
-        assert!(g.outbound(r#"{"type":"complete","id":"1"}"#));
+        assert!(
+            g.outbound(r#"{"type":"complete","id":"1"}"#.into())
+                .is_some()
+        );
         assert_eq!(code(&mut g, SUBSCRIBE), None);
-        assert!(g.outbound(r#"{"type":"error","id":"1","payload":[]}"#));
+        assert!(
+            g.outbound(r#"{"type":"error","id":"1","payload":[]}"#.into())
+                .is_some()
+        );
         assert_eq!(code(&mut g, SUBSCRIBE), None);
         assert_eq!(code(&mut g, r#"{"type":"ping"}"#), None);
+    }
+
+    #[test]
+    fn a_first_answer_of_request_errors_is_an_error_and_no_complete_follows() {
+        let mut g = Guard::default();
+        assert_eq!(code(&mut g, r#"{"type":"connection_init"}"#), None);
+        g.outbound(r#"{"type":"connection_ack"}"#.into());
+        assert_eq!(code(&mut g, SUBSCRIBE), None);
+        let refused = r#"{"type":"next","id":"1","payload":{"data":null,"errors":[{"message":"Unknown field"}]}}"#;
+        let error: serde_json::Value =
+            serde_json::from_str(&g.outbound(refused.into()).expect("sent")).expect("json");
+        assert_eq!(error["type"], "error");
+        assert_eq!(error["payload"][0]["message"], "Unknown field");
+        assert_eq!(g.outbound(r#"{"type":"complete","id":"1"}"#.into()), None);
+        // The id is free again; errors of execution (with a path) stay `next`.
+        assert_eq!(code(&mut g, SUBSCRIBE), None);
+        let missed = r#"{"type":"next","id":"1","payload":{"data":null,"errors":[{"message":"missed","path":["changeEvents"]}]}}"#;
+        assert_eq!(g.outbound(missed.into()).as_deref(), Some(missed));
+        let event =
+            r#"{"type":"next","id":"1","payload":{"data":{"a":1},"errors":[{"message":"x"}]}}"#;
+        assert_eq!(g.outbound(event.into()).as_deref(), Some(event));
     }
 }

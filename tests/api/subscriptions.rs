@@ -601,3 +601,25 @@ async fn graphql_transport_ws_closes_with_4408_without_connection_init_in_ten_se
     let app = spawn_app().await;
     assert_eq!(close_code_after(raw(&app).await, &[]).await, 4408);
 }
+
+#[tokio::test]
+async fn graphql_transport_ws_answers_an_operation_that_cannot_start_with_error_and_no_complete() {
+    let app = spawn_app().await;
+    let mut socket = acknowledged(&app, &app.token("requester")).await;
+    let invalid = r#"{"type":"subscribe","id":"bad","payload":{"query":"subscription { changeEvents { noSuchField } }"}}"#;
+    send_all(&mut socket, &[invalid, r#"{"type":"ping"}"#]).await;
+    let error = next(&mut socket).await.expect("an answer");
+    assert_eq!(error["type"], "error", "{error}");
+    assert_eq!(error["id"], "bad");
+    assert!(
+        error["payload"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("noSuchField")),
+        "{error}"
+    );
+    // No `complete` for it: the next message is the answer to the ping.
+    assert_eq!(
+        next(&mut socket).await.map(|m| m["type"].clone()),
+        Some(json!("pong"))
+    );
+}
