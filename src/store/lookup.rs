@@ -108,10 +108,13 @@ where
     };
     // The ordering column as a column of its own: a narrowed row may not hold it.
     let order = Expr::col((table.clone(), Alias::new(spec.order_by)));
+    let backend = db.get_database_backend();
     q.expr_as(parent.clone(), Alias::new("__parent"))
         .expr_as(order.clone(), Alias::new("__order"))
-        .cond_where(Condition::all().add(id_in(parent, parents, db.get_database_backend())))
-        .order_by_expr(order, Order::Asc);
+        .cond_where(Condition::all().add(id_in(parent, parents, backend)));
+    if !rows::as_json::<E::Model>(backend) {
+        q.order_by_expr(order, Order::Asc);
+    }
     let found = rows::fetch::<E::Model, _, _>(
         db,
         &q,

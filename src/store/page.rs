@@ -604,10 +604,11 @@ where
             .cross_join(table.clone())
             .and_where(
                 Expr::col((table.clone(), Alias::new("id"))).in_subquery(first_rows(page_ids)),
-            )
-            .order_by(Alias::new(PARENT), Order::Asc);
-            for (i, k) in keys.iter().enumerate() {
-                q.order_by(Alias::new(key_alias(i)), direction(k));
+            );
+            if !rows::as_json::<ModelOf<L>>(backend) {
+                for (name, o) in &order {
+                    q.order_by(Alias::new(*name), o.clone());
+                }
             }
             rows::fetch::<ModelOf<L>, _, _>(db, &q, columns, &extra, &order).await?
         }

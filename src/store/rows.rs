@@ -142,6 +142,12 @@ impl Rows {
     }
 }
 
+/// Whether [`fetch`] answers rows of `M` on `backend` as one JSON document, put in order
+/// by the document itself: the statement then need not sort them too.
+pub fn as_json<M: Decode>(backend: DbBackend) -> bool {
+    backend == DbBackend::Sqlite && !M::COLUMNS.is_empty()
+}
+
 /// Runs `select`, a statement over `M`'s table that selects `columns` of it and the
 /// columns named `extra`, and returns its rows; `order` (names of selected columns) is the
 /// order the rows must come in.
@@ -157,7 +163,7 @@ pub async fn fetch<M: Decode, C: ConnectionTrait, S: StatementBuilder>(
     extra: &[&str],
     order: &[(&str, Order)],
 ) -> Result<Rows, DbErr> {
-    if db.get_database_backend() != DbBackend::Sqlite || M::COLUMNS.is_empty() {
+    if !as_json::<M>(db.get_database_backend()) {
         return Ok(Rows::Driver(db.query_all(select).await?));
     }
     let names: Vec<String> = columns
