@@ -34,6 +34,8 @@ const MAX_MESSAGE: usize = 64 * 1024;
 const INBOX: usize = 64;
 /// How long a `graphql-transport-ws` client has to send `connection_init` (then 4408).
 const INIT_TIMEOUT: Duration = Duration::from_secs(10);
+/// graphql-transport-ws's `ping` message, sent to an idle client with the ping frame.
+const PROTOCOL_PING: &str = r#"{"type":"ping"}"#;
 
 /// How the server keeps WebSocket connections healthy.
 #[derive(Clone)]
@@ -225,10 +227,21 @@ async fn serve(
                         description: Some("no answer to pings".into()),
                     }));
                 }
-                if heard.elapsed() >= live.ping_interval
-                    && let Err(e) = send(&mut session, WsMessageOut::Ping).await
-                {
-                    break (e, None);
+                if heard.elapsed() >= live.ping_interval {
+                    if let Err(e) = send(&mut session, WsMessageOut::Ping).await {
+                        break (e, None);
+                    }
+                    // JavaScript never sees a WebSocket ping frame, so a browser client can
+                    // tell the server is alive only from the protocol's own `ping`, which
+                    // graphql-transport-ws clients answer with `pong` (traffic that keeps
+                    // them connected too).
+                    let ping = WsMessageOut::Text(PROTOCOL_PING.into());
+                    if acknowledged
+                        && guard.is_some()
+                        && let Err(e) = send(&mut session, ping).await
+                    {
+                        break (e, None);
+                    }
                 }
             }
             _ = shutdown.wait_for(|s| *s) => break (End::ShuttingDown, Some(CloseReason {

@@ -623,3 +623,58 @@ async fn graphql_transport_ws_answers_an_operation_that_cannot_start_with_error_
         Some(json!("pong"))
     );
 }
+
+#[tokio::test]
+async fn graphql_transport_ws_complete_from_the_client_stops_its_stream() {
+    let app = spawn_app().await;
+    let requester = app.token("requester");
+    let mut socket = open(&app, Some(&requester)).await;
+    subscribe(&mut socket, "1", json!({})).await;
+    until_subscribed(&app, 1).await;
+    draft(&app, &requester, "NORMAL", "LOW", json!({})).await;
+    assert_eq!(event(&mut socket).await["action"], "CREATED");
+    send_all(&mut socket, &[r#"{"type":"complete","id":"1"}"#]).await;
+    for _ in 0..100 {
+        if app.metric("portfolio_subscriptions").await == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(app.metric("portfolio_subscriptions").await, 0);
+    draft(&app, &requester, "NORMAL", "LOW", json!({})).await;
+    send_all(&mut socket, &[r#"{"type":"ping"}"#]).await;
+    assert_eq!(
+        next(&mut socket).await.map(|m| m["type"].clone()),
+        Some(json!("pong")),
+        "no event and no complete after the client's complete"
+    );
+}
+
+#[tokio::test]
+async fn graphql_transport_ws_pings_an_idle_client_with_the_protocols_ping_and_takes_its_pong() {
+    let app = spawn_with(ServeArgs {
+        demo: true,
+        anonymous_read: Some(true),
+        ws_ping_interval: Duration::from_millis(200),
+        ws_idle_timeout: Duration::from_millis(1500),
+        ..ServeArgs::default()
+    })
+    .await;
+    let mut socket = open(&app, None).await;
+    assert_eq!(
+        next(&mut socket).await.map(|m| m["type"].clone()),
+        Some(json!("connection_ack"))
+    );
+    // Answer the server's `ping` messages with `pong` for longer than the idle timeout.
+    for _ in 0..10 {
+        let ping = next(&mut socket).await.expect("a ping message");
+        assert_eq!(ping["type"], "ping", "{ping}");
+        send_all(&mut socket, &[r#"{"type":"pong"}"#]).await;
+    }
+    send_all(&mut socket, &[r#"{"type":"ping"}"#]).await;
+    let mut answer = next(&mut socket).await.expect("still open");
+    while answer["type"] == "ping" {
+        answer = next(&mut socket).await.expect("still open");
+    }
+    assert_eq!(answer["type"], "pong");
+}
