@@ -258,6 +258,16 @@ pub struct ServeArgs {
     /// Documents remembered for automatic persisted queries (per instance).
     #[arg(long, env = "PORTFOLIO_APQ_CACHE", default_value_t = 1000)]
     pub apq_cache: usize,
+
+    /// Operations per second each caller (API token, or client address without one) may
+    /// send, per instance: each operation of a batch, each WebSocket subscription and each
+    /// CSV export counts. Over it, requests get 429 with `Retry-After`. 0 turns limits off.
+    #[arg(long, env = "PORTFOLIO_RATE_LIMIT", default_value_t = 2000)]
+    pub rate_limit: u32,
+
+    /// Operations a caller may send at once above its rate, after a quiet spell.
+    #[arg(long, env = "PORTFOLIO_RATE_BURST", default_value_t = 4000)]
+    pub rate_burst: u32,
 }
 
 impl Default for ServeArgs {
@@ -284,6 +294,8 @@ impl Default for ServeArgs {
             cors_origins: Vec::new(),
             apq_cache: 1000,
             loader_delay: Duration::ZERO,
+            rate_limit: 2000,
+            rate_burst: 4000,
         }
     }
 }

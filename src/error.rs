@@ -31,6 +31,10 @@ pub enum AppError {
     /// A page size, list length or query cost above the configured limit.
     #[error("{0}")]
     LimitExceeded(String),
+    /// The caller sent more operations than its rate limit allows; retry after
+    /// `retry_after` seconds (HTTP 429 with `Retry-After`).
+    #[error("{message}")]
+    RateLimited { message: String, retry_after: u64 },
     /// A live subscription missed events (it fell behind, or its instance lost the database
     /// for a moment); it goes on with the next ones, and the client should refetch.
     #[error("{0}")]
@@ -55,6 +59,7 @@ impl AppError {
             Self::InvalidTransition(_) => "INVALID_TRANSITION",
             Self::LimitExceeded(_) => "LIMIT_EXCEEDED",
             Self::EventsMissed(_) => "EVENTS_MISSED",
+            Self::RateLimited { .. } => "RATE_LIMITED",
             Self::Database(_) | Self::Internal(_) => "INTERNAL",
         }
     }
@@ -71,6 +76,14 @@ impl AppError {
                 "internal error; the incident has been logged".to_owned()
             }
             other => other.to_string(),
+        }
+    }
+
+    /// Seconds to wait before retrying, for a caller over its rate limit.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::RateLimited { retry_after, .. } => Some(*retry_after),
+            _ => None,
         }
     }
 
@@ -110,6 +123,13 @@ impl From<Arc<AppError>> for AppError {
                 Self::InvalidTransition(m) => Self::InvalidTransition(m.clone()),
                 Self::LimitExceeded(m) => Self::LimitExceeded(m.clone()),
                 Self::EventsMissed(m) => Self::EventsMissed(m.clone()),
+                Self::RateLimited {
+                    message,
+                    retry_after,
+                } => Self::RateLimited {
+                    message: message.clone(),
+                    retry_after: *retry_after,
+                },
                 Self::Database(e) => Self::Internal(e.to_string()),
                 Self::Internal(m) => Self::Internal(m.clone()),
             },

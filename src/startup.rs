@@ -5,7 +5,7 @@ use std::net::TcpListener;
 
 use actix_cors::Cors;
 use actix_web::dev::Server;
-use actix_web::http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use actix_web::http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
 use actix_web::middleware::Condition;
 use actix_web::{App, HttpServer, web};
 use std::sync::Arc;
@@ -19,7 +19,8 @@ use crate::db;
 use crate::domain::{EventBus, Governance};
 use crate::graphql::{self, Limits};
 use crate::http::{
-    self, AppState, LiveSettings, Metrics, OperationSlots, PersistedQueries, RequestLimits,
+    self, AppState, LiveSettings, Metrics, OperationSlots, PersistedQueries, RateLimits,
+    RequestLimits,
 };
 use crate::relay;
 use crate::seed;
@@ -147,6 +148,8 @@ impl Application {
                 connections,
                 loader: graphql::loaders::shared_loader(db.clone(), args.loader_delay),
             },
+            rate: Arc::new(RateLimits::new(args.rate_limit, args.rate_burst)),
+            token_use: Arc::default(),
         };
         let site = Site {
             graphiql: args.graphiql,
@@ -274,6 +277,8 @@ fn run(listener: TcpListener, state: AppState, site: Site) -> std::io::Result<Se
             .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
             .allowed_methods(["GET", "POST"])
             .allowed_headers([AUTHORIZATION, CONTENT_TYPE, ACCEPT])
+            // A portal backs off as the server asks only if it can read the header.
+            .expose_headers([RETRY_AFTER])
             .max_age(3600);
         App::new()
             .wrap(Condition::new(!origins.is_empty(), cors))

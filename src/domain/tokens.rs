@@ -1,18 +1,21 @@
-//! API tokens: random, shown once, stored as a SHA-256 hash (DESIGN.md §4). Created and
-//! revoked from the command line (an operator's act, so no actor and no GraphQL mutation);
-//! each creation and revocation is still recorded in the audit trail, without the token.
+//! API tokens: random, shown once, stored as a SHA-256 hash (DESIGN.md §4). Managed by an
+//! ADMIN through the API (listed, created, revoked, given an expiry) or by the operator
+//! from the command line (no actor). Every act is recorded in the audit trail — never the
+//! secret nor its hash.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use entity::{TokenScope, api_token, audit_event, person};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
+use serde::Serialize;
 use serde_json::json;
 
 use super::validate::{self, MAX_TITLE};
+use super::{Actor, Governance};
 use crate::auth::hash_token;
 use crate::error::{AppError, AppResult};
 
@@ -78,24 +81,12 @@ pub async fn create(db: &DatabaseConnection, req: TokenRequest) -> AppResult<Iss
             }
             .insert(&txn)
             .await?;
-            record(&txn, "CREATED", "Person", p.id, json!(p)).await?;
+            record_on(&txn, "CREATED", "Person", p.id, json!(p)).await?;
             p
         }
     };
-    let token = random_token()?;
-    let row = api_token::ActiveModel {
-        person_id: Set(person.id),
-        name: Set(label),
-        token_hash: Set(hash_token(&token)),
-        scope: Set(req.scope),
-        expires_at: Set(req.expires_at),
-        revoked_at: Set(None),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    record(&txn, "TOKEN_CREATED", "Person", person.id, public(&row)).await?;
+    let (row, token) = insert(&txn, person.id, req.scope, label, req.expires_at, now).await?;
+    record(&txn, "TOKEN_CREATED", row.id, public(&row)).await?;
     txn.commit().await?;
     Ok(IssuedToken {
         id: row.id,
@@ -125,7 +116,7 @@ pub async fn revoke(db: &DatabaseConnection, id: i64) -> AppResult<api_token::Mo
     }
     .update(&txn)
     .await?;
-    record(&txn, "TOKEN_REVOKED", "Person", row.person_id, public(&row)).await?;
+    record(&txn, "TOKEN_REVOKED", row.id, public(&row)).await?;
     txn.commit().await?;
     Ok(row)
 }
@@ -145,19 +136,71 @@ pub async fn revoke_labelled<C: ConnectionTrait>(db: &C, prefix: &str) -> AppRes
     Ok(result.rows_affected)
 }
 
-/// The audit image of a token: never its hash.
-fn public(row: &api_token::Model) -> serde_json::Value {
-    json!({
-        "id": row.id,
-        "personId": row.person_id,
-        "name": row.name,
-        "scope": row.scope,
-        "expiresAt": row.expires_at,
-        "revokedAt": row.revoked_at,
-    })
+/// Inserts a new token of `scope` for `person_id`; returns the row and the secret.
+async fn insert<C: ConnectionTrait>(
+    db: &C,
+    person_id: i64,
+    scope: TokenScope,
+    label: String,
+    expires_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> AppResult<(api_token::Model, String)> {
+    let token = random_token()?;
+    let row = api_token::ActiveModel {
+        person_id: Set(person_id),
+        name: Set(label),
+        token_hash: Set(hash_token(&token)),
+        scope: Set(scope),
+        expires_at: Set(expires_at),
+        revoked_at: Set(None),
+        created_at: Set(now),
+        last_used_at: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok((row, token))
 }
 
+/// The audit image of a token: never its hash.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Public<'a> {
+    id: i64,
+    person_id: i64,
+    name: &'a str,
+    scope: TokenScope,
+    expires_at: Option<DateTime<Utc>>,
+    revoked_at: Option<DateTime<Utc>>,
+}
+
+fn public(row: &api_token::Model) -> Public<'_> {
+    Public {
+        id: row.id,
+        person_id: row.person_id,
+        name: &row.name,
+        scope: row.scope,
+        expires_at: row.expires_at,
+        revoked_at: row.revoked_at,
+    }
+}
+
+/// Records an operator's act on token `id` (no actor).
 async fn record<C: ConnectionTrait>(
+    db: &C,
+    action: &str,
+    id: i64,
+    after: Public<'_>,
+) -> AppResult<()> {
+    let after =
+        serde_json::to_value(after).map_err(|e| AppError::Internal(format!("audit image: {e}")))?;
+    record_on(db, action, TOKEN, id, after).await
+}
+
+/// The `entity_type` of tokens in the audit trail.
+const TOKEN: &str = "ApiToken";
+
+async fn record_on<C: ConnectionTrait>(
     db: &C,
     action: &str,
     entity_type: &str,
@@ -177,4 +220,159 @@ async fn record<C: ConnectionTrait>(
     .insert(db)
     .await?;
     Ok(())
+}
+
+/// Which tokens to list.
+#[derive(Clone, Debug, Default)]
+pub struct TokenFilter {
+    /// Only this person's tokens.
+    pub person_id: Option<i64>,
+    /// Include revoked and expired tokens.
+    pub include_inactive: bool,
+    /// Tokens after this id (keyset paging, newest first: ids below it).
+    pub before_id: Option<i64>,
+    /// At most this many.
+    pub limit: u64,
+}
+
+impl Governance {
+    /// Lists tokens, newest first (ADMIN).
+    pub async fn api_tokens(
+        &self,
+        actor: &Actor,
+        filter: TokenFilter,
+    ) -> AppResult<Vec<api_token::Model>> {
+        actor.admin("listing API tokens")?;
+        let mut query = api_token::Entity::find()
+            .order_by_desc(api_token::Column::Id)
+            .limit(filter.limit);
+        if let Some(person) = filter.person_id {
+            query = query.filter(api_token::Column::PersonId.eq(person));
+        }
+        if let Some(before) = filter.before_id {
+            query = query.filter(api_token::Column::Id.lt(before));
+        }
+        if !filter.include_inactive {
+            query = query.filter(api_token::Column::RevokedAt.is_null()).filter(
+                Condition::any()
+                    .add(api_token::Column::ExpiresAt.is_null())
+                    .add(api_token::Column::ExpiresAt.gt(super::now())),
+            );
+        }
+        Ok(query.all(&self.db).await?)
+    }
+
+    /// Creates a token of `scope` for person `person_id` (ADMIN); the secret is returned
+    /// once. An expiry, when given, lies in the future.
+    pub async fn create_api_token(
+        &self,
+        actor: &Actor,
+        person_id: i64,
+        scope: TokenScope,
+        label: &str,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> AppResult<IssuedToken> {
+        actor.admin("creating an API token")?;
+        let label = validate::text("label", label, MAX_TITLE)?;
+        let w = self.start(actor).await?;
+        future("expiresAt", expires_at, w.now)?;
+        let person = person::Entity::find_by_id(person_id)
+            .one(w.tx())
+            .await?
+            .ok_or_else(|| AppError::not_found(format!("no person with id {person_id}")))?;
+        let (row, token) = insert(w.tx(), person.id, scope, label, expires_at, w.now).await?;
+        w.audit("TOKEN_CREATED", TOKEN, row.id, None, Some(&public(&row)))
+            .await?;
+        w.commit(&self.bus).await?;
+        Ok(IssuedToken {
+            id: row.id,
+            person_id: person.id,
+            email: person.email,
+            scope,
+            expires_at,
+            token,
+        })
+    }
+
+    /// Revokes token `id` (ADMIN): it is refused from the next request on. Revoking twice
+    /// changes nothing and records nothing.
+    pub async fn revoke_api_token(&self, actor: &Actor, id: i64) -> AppResult<api_token::Model> {
+        actor.admin("revoking an API token")?;
+        let w = self.start(actor).await?;
+        let before = find(w.tx(), id).await?;
+        if before.revoked_at.is_some() {
+            return Ok(before);
+        }
+        let now = w.now;
+        let change = api_token::ActiveModel {
+            id: Set(id),
+            revoked_at: Set(Some(now)),
+            ..Default::default()
+        };
+        self.save(w, &before, change, "TOKEN_REVOKED").await
+    }
+
+    /// Sets when token `id` expires (ADMIN); `None`: never. A revoked token stays revoked
+    /// (CONFLICT); an expiry lies in the future (revoke to end a token now).
+    pub async fn set_api_token_expiry(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> AppResult<api_token::Model> {
+        actor.admin("changing an API token's expiry")?;
+        let w = self.start(actor).await?;
+        future("expiresAt", expires_at, w.now)?;
+        let before = find(w.tx(), id).await?;
+        if before.revoked_at.is_some() {
+            return Err(AppError::Conflict(format!(
+                "token {id} is revoked; a revoked token cannot be given a new expiry"
+            )));
+        }
+        let change = api_token::ActiveModel {
+            id: Set(id),
+            expires_at: Set(expires_at),
+            ..Default::default()
+        };
+        self.save(w, &before, change, "TOKEN_EXPIRY_SET").await
+    }
+
+    /// Writes `change` to the token `before`, audits it as `action` and commits.
+    async fn save(
+        &self,
+        w: super::Work,
+        before: &api_token::Model,
+        change: api_token::ActiveModel,
+        action: &str,
+    ) -> AppResult<api_token::Model> {
+        let after = change.update(w.tx()).await?;
+        w.audit(
+            action,
+            TOKEN,
+            after.id,
+            Some(&public(before)),
+            Some(&public(&after)),
+        )
+        .await?;
+        w.commit(&self.bus).await?;
+        Ok(after)
+    }
+}
+
+/// Token `id`, or NOT_FOUND.
+async fn find<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<api_token::Model> {
+    api_token::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("no API token with id {id}")))
+}
+
+/// Refuses an instant `at` that is not after `now`.
+fn future(field: &str, at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> AppResult<()> {
+    match at {
+        Some(t) if t <= now => Err(AppError::bad_input(format!(
+            "`{field}` must lie in the future (it is {t}); revoke a token to end it now"
+        ))),
+        _ => Ok(()),
+    }
 }

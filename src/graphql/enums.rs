@@ -40,6 +40,18 @@ pub enum PartnerKind {
     Vendor,
 }
 
+/// What an API token may do.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::TokenScope")]
+pub enum TokenScope {
+    /// Read the portfolio.
+    Read,
+    /// Read, and write as its person's roles allow.
+    Write,
+    /// Everything, including reference data, blackout windows and tokens.
+    Admin,
+}
+
 /// Publication state of a service offering.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(remote = "entity::OfferingStatus")]

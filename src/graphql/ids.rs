@@ -26,10 +26,11 @@ pub enum Kind {
     Release,
     AuditEvent,
     BlackoutWindow,
+    ApiToken,
 }
 
 impl Kind {
-    const ALL: [Kind; 15] = [
+    const ALL: [Kind; 16] = [
         Kind::Service,
         Kind::Partner,
         Kind::ServiceOffering,
@@ -45,6 +46,7 @@ impl Kind {
         Kind::Release,
         Kind::AuditEvent,
         Kind::BlackoutWindow,
+        Kind::ApiToken,
     ];
 
     /// The GraphQL type name, also the `entity_type` of audit events.
@@ -65,6 +67,7 @@ impl Kind {
             Kind::Release => "Release",
             Kind::AuditEvent => "AuditEvent",
             Kind::BlackoutWindow => "BlackoutWindow",
+            Kind::ApiToken => "ApiToken",
         }
     }
 

@@ -74,6 +74,11 @@ pub fn loader<'a>(ctx: &Context<'a>) -> &'a AppLoader {
     ctx.data_unchecked::<Arc<AppLoader>>()
 }
 
+/// The use cases, for resolvers that run one.
+pub fn gov<'a>(ctx: &Context<'a>) -> &'a Governance {
+    ctx.data_unchecked::<Governance>()
+}
+
 /// The database connection pool.
 pub fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
     ctx.data_unchecked::<DatabaseConnection>()

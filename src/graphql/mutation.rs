@@ -5,25 +5,24 @@
 use async_graphql::{Context, ID, MaybeUndefined, Object, Result};
 use chrono::{DateTime, Utc};
 
+use super::by_id;
 use super::enums::*;
+use super::gov;
 use super::ids::{Kind, decode, decode_opt};
 use super::inputs::{CreateChangeInput, CreateReleaseInput, UpdateChangeInput};
 use super::types::*;
 use super::viewer::Viewer;
 use crate::domain::{
-    BlackoutPatch, ChangePatch, Governance, NewBlackout, NewChange, NewRelease, NewService,
-    OfferingPatch, Patch, ReleasePatch, ServicePatch,
+    BlackoutPatch, ChangePatch, NewBlackout, NewChange, NewRelease, NewService, OfferingPatch,
+    Patch, ReleasePatch, ServicePatch,
 };
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
+use entity::api_token;
 
 /// Every write of the portfolio. Send one mutation per operation: mutations return
 /// non-null objects, so a failing one nulls the whole `data`.
 #[derive(Default)]
 pub struct Mutation;
-
-fn gov<'a>(ctx: &Context<'a>) -> &'a Governance {
-    ctx.data_unchecked::<Governance>()
-}
 
 /// Absent stays, null clears, a value sets.
 fn patch<T, U: From<T>>(v: MaybeUndefined<T>) -> Patch<U> {
@@ -437,6 +436,61 @@ impl Mutation {
             )
             .await?;
         Ok(ChangeModel(m))
+    }
+
+    // ------------------------------------------------------------ API tokens
+
+    /// Creates an API token for a person. ADMIN. The answer holds the secret, the only time
+    /// it is shown; the audit trail records the token, never the secret.
+    async fn create_api_token(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The person the token acts as.")] person_id: ID,
+        #[graphql(desc = "What it may do.")] scope: TokenScope,
+        #[graphql(desc = "What it is for, e.g. \"PMO tracker sync\" (1–200 characters).")]
+        label: String,
+        #[graphql(desc = "When it stops working (in the future); omitted: never.")]
+        expires_at: Option<DateTime<Utc>>,
+    ) -> Result<NewApiToken> {
+        let person = decode(&person_id, Kind::Person, "personId")?;
+        let issued = gov(ctx)
+            .create_api_token(Viewer::of(ctx), person, scope.into(), &label, expires_at)
+            .await?;
+        let token = by_id::<api_token::Entity>(ctx, issued.id)
+            .await?
+            .ok_or_else(|| AppError::Internal(format!("token {} vanished", issued.id)))?;
+        Ok(NewApiToken {
+            token: ApiToken(token),
+            secret: issued.token,
+        })
+    }
+
+    /// Revokes an API token. ADMIN. It is refused from the next request on, over HTTP and
+    /// for new WebSocket connections; revoking a revoked token changes nothing.
+    async fn revoke_api_token(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The token.")] id: ID,
+    ) -> Result<ApiToken> {
+        let id = decode(&id, Kind::ApiToken, "id")?;
+        let row = gov(ctx).revoke_api_token(Viewer::of(ctx), id).await?;
+        Ok(ApiToken(row))
+    }
+
+    /// Sets when an API token expires. ADMIN. A revoked token stays revoked (CONFLICT).
+    async fn set_api_token_expiry(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The token.")] id: ID,
+        #[graphql(desc = "When it stops working (in the future); null: never.")] expires_at: Option<
+            DateTime<Utc>,
+        >,
+    ) -> Result<ApiToken> {
+        let id = decode(&id, Kind::ApiToken, "id")?;
+        let row = gov(ctx)
+            .set_api_token_expiry(Viewer::of(ctx), id, expires_at)
+            .await?;
+        Ok(ApiToken(row))
     }
 
     // ------------------------------------------------------------ blackout windows

@@ -11,7 +11,8 @@ use super::ids::{Kind, decode, decode_opt};
 use super::inputs::{ChangeFilter, ChangeOrder, ReleaseFilter, ServiceFilter};
 use super::types::*;
 use super::viewer::Viewer;
-use super::{by_opt_id, db};
+use super::{by_opt_id, db, gov};
+use crate::domain::tokens::TokenFilter;
 use crate::error::AppError;
 use crate::store::listing::{
     self, AuditScope, ChangeScope, OfferingScope, ProjectScope, ReleaseScope, Root, ServiceScope,
@@ -21,6 +22,8 @@ use crate::store::{blackouts, reporting};
 
 /// Most IDs `nodes` takes at once.
 const MAX_NODES: usize = 100;
+/// Most tokens `apiTokens` lists at once.
+const MAX_TOKENS: i32 = 100;
 
 /// Entry points for reading the portfolio graph.
 #[derive(Default)]
@@ -43,6 +46,33 @@ impl Query {
             .into());
         }
         node::fetch_many(ctx, &ids).await
+    }
+
+    /// API tokens, newest first. ADMIN. Never shows a secret.
+    async fn api_tokens(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only this person's tokens.")] person_id: Option<ID>,
+        #[graphql(desc = "Also the revoked and expired ones (default: false).")]
+        include_inactive: Option<bool>,
+        #[graphql(desc = "At most this many (max 100; default 50).")] first: Option<i32>,
+        #[graphql(desc = "Tokens after this one (older), for the next page.")] after: Option<ID>,
+    ) -> Result<Vec<ApiToken>> {
+        let first = first.unwrap_or(50);
+        if !(0..=MAX_TOKENS).contains(&first) {
+            return Err(AppError::bad_input(format!(
+                "`first` must be between 0 and {MAX_TOKENS}, not {first}"
+            ))
+            .into());
+        }
+        let filter = TokenFilter {
+            person_id: decode_opt(person_id.as_ref(), Kind::Person, "personId")?,
+            include_inactive: include_inactive.unwrap_or(false),
+            before_id: decode_opt(after.as_ref(), Kind::ApiToken, "after")?,
+            limit: first as u64,
+        };
+        let rows = gov(ctx).api_tokens(Viewer::of(ctx), filter).await?;
+        Ok(rows.into_iter().map(ApiToken).collect())
     }
 
     /// The person of the bearer token; null for anonymous callers.

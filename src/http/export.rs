@@ -8,7 +8,7 @@ use actix_web::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::{InputType, Name, Value};
 
-use super::{AppState, error_response, refused, viewer_of};
+use super::{AppState, admit, error_response, refused};
 use crate::error::AppError;
 use crate::graphql::inputs::{ChangeFilter, ReleaseFilter};
 use crate::store::export::{ChangeExport, Export, Exported, ReleaseExport};
@@ -111,7 +111,7 @@ pub async fn changes_csv(
     http: HttpRequest,
     params: web::Query<Vec<(String, String)>>,
 ) -> HttpResponse {
-    if let Err(err) = viewer_of(&state, &http).await {
+    if let Err(err) = admit(&state, &http, 1).await {
         return refused(err);
     }
     let filter = match filter::<ChangeFilter>(&params, &CHANGE_PARAMS).and_then(|f| f.resolve(None))
@@ -128,7 +128,7 @@ pub async fn releases_csv(
     http: HttpRequest,
     params: web::Query<Vec<(String, String)>>,
 ) -> HttpResponse {
-    if let Err(err) = viewer_of(&state, &http).await {
+    if let Err(err) = admit(&state, &http, 1).await {
         return refused(err);
     }
     let filter = match filter::<ReleaseFilter>(&params, &RELEASE_PARAMS).and_then(|f| f.resolve()) {

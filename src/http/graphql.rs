@@ -23,10 +23,11 @@ use async_graphql::{Name, Variables};
 use futures_util::StreamExt;
 use serde_json::{Map, Value, json};
 
-use super::{AppState, OperationSlots, error_response, viewer_of};
+use super::{AppState, OperationSlots, admission_status, admit, error_response};
 use crate::error::AppError;
 use crate::graphql::loaders::new_loader;
 use crate::graphql::viewer::RolesOnce;
+use crate::graphql::viewer::Viewer;
 
 /// Limits and thresholds of GraphQL requests over HTTP.
 #[derive(Clone, Debug)]
@@ -268,7 +269,7 @@ pub async fn post(
             execute_batch(&state, &http, media, requests).await
         }
         other => match request_of(other) {
-            Ok(request) => execute(&state, &http, media, request, false).await,
+            Ok(request) => execute(&state, &http, media, request, false, None).await,
             Err(e) => refuse(StatusCode::BAD_REQUEST, media, e),
         },
     }
@@ -309,7 +310,7 @@ pub async fn get(state: web::Data<AppState>, http: HttpRequest) -> HttpResponse 
         object.insert(key, value);
     }
     match request_of(Value::Object(object)) {
-        Ok(request) => execute(&state, &http, media, request, true).await,
+        Ok(request) => execute(&state, &http, media, request, true, None).await,
         Err(e) => refuse(StatusCode::BAD_REQUEST, media, e),
     }
 }
@@ -417,13 +418,28 @@ fn aliases(doc: &ExecutableDocument) -> usize {
         .fold(0usize, usize::saturating_add)
 }
 
-/// Executes one request and answers it in `media`.
+/// The answer to a request whose caller was not admitted.
+fn not_admitted(state: &AppState, media: Media, name: Option<&str>, err: AppError) -> HttpResponse {
+    match admission_status(&err) {
+        Some(StatusCode::BAD_REQUEST) => refuse(media.request_error_status(), media, err),
+        Some(status) => refuse(status, media, err),
+        // The database is away: a GraphQL error (INTERNAL, generic message), not an HTTP one.
+        None => {
+            state.metrics.observe(name, err.code(), Duration::ZERO);
+            refuse(StatusCode::OK, media, err)
+        }
+    }
+}
+
+/// Executes one request and answers it in `media`; `admitted` is its caller when the
+/// request was admitted already (a batch is admitted as a whole).
 async fn execute(
     state: &AppState,
     http: &HttpRequest,
     media: Media,
     mut request: async_graphql::Request,
     over_get: bool,
+    admitted: Option<Viewer>,
 ) -> HttpResponse {
     if let Err((message, code)) = state.persisted.resolve(&mut request) {
         state.metrics.observe(None, code, Duration::ZERO);
@@ -459,18 +475,12 @@ async fn execute(
             .observe(name.as_deref(), "LIMIT_EXCEEDED", Duration::ZERO);
         return refuse(status, media, err);
     }
-    let viewer = match viewer_of(state, http).await {
-        Ok(v) => v,
-        Err(err @ AppError::Unauthenticated(_)) => {
-            return refuse(StatusCode::UNAUTHORIZED, media, err);
-        }
-        // The database is away: a GraphQL error (INTERNAL, generic message), not an HTTP one.
-        Err(err) => {
-            state
-                .metrics
-                .observe(name.as_deref(), err.code(), Duration::ZERO);
-            return refuse(StatusCode::OK, media, err);
-        }
+    let viewer = match admitted {
+        Some(viewer) => viewer,
+        None => match admit(state, http, 1).await {
+            Ok(v) => v,
+            Err(err) => return not_admitted(state, media, name.as_deref(), err),
+        },
     };
     let Some(_permit) = OperationSlots::acquire(http).await else {
         return refuse(
@@ -522,15 +532,21 @@ async fn execute_batch(
     media: Media,
     requests: Vec<async_graphql::Request>,
 ) -> HttpResponse {
+    // The whole batch draws on the caller's rate at once: it runs entirely or not at all.
+    let operations = u32::try_from(requests.len()).unwrap_or(u32::MAX);
+    let viewer = match admit(state, http, operations).await {
+        Ok(v) => v,
+        Err(err) => return not_admitted(state, media, None, err),
+    };
     let mut answers = Vec::with_capacity(requests.len());
     for request in requests {
-        let response = Box::pin(execute(state, http, media, request, false)).await;
+        let response = Box::pin(execute(state, http, media, request, false, Some(viewer))).await;
         let status = response.status();
         let bytes = actix_web::body::to_bytes(response.into_body())
             .await
             .unwrap_or_default();
-        // A refusal of the whole request (authentication) refuses the batch.
-        if status == StatusCode::UNAUTHORIZED || status == StatusCode::SERVICE_UNAVAILABLE {
+        // A refusal of the whole request (the server shutting down) refuses the batch.
+        if status == StatusCode::SERVICE_UNAVAILABLE {
             return HttpResponse::build(status)
                 .insert_header((CONTENT_TYPE, media.content_type()))
                 .body(bytes);

@@ -10,9 +10,10 @@
 //! timeout is dropped. The loop also pings idle clients, drops the ones that stop
 //! answering, and closes every socket with 1001 (going away) when the server shuts down.
 
+use std::net::IpAddr;
 use std::str::FromStr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use actix_web::http::header::{HeaderValue, SEC_WEBSOCKET_PROTOCOL};
@@ -23,6 +24,7 @@ use futures_util::StreamExt;
 use tokio::sync::{mpsc, watch};
 
 use super::AppState;
+use super::rate::Caller;
 use super::transport_ws::Guard;
 use crate::auth;
 use crate::error::AppError;
@@ -83,7 +85,16 @@ pub async fn graphql_ws(
         .max_frame_size(MAX_MESSAGE)
         .aggregate_continuations()
         .max_continuation_size(MAX_MESSAGE);
-    actix_web::rt::spawn(serve(state.into_inner(), protocol, session, messages));
+    let address = req
+        .peer_addr()
+        .map_or(std::net::Ipv4Addr::UNSPECIFIED.into(), |a| a.ip());
+    actix_web::rt::spawn(serve(
+        state.into_inner(),
+        protocol,
+        address,
+        session,
+        messages,
+    ));
     Ok(response)
 }
 
@@ -101,6 +112,7 @@ enum End {
 async fn serve(
     state: Arc<AppState>,
     protocol: WebSocketProtocols,
+    address: IpAddr,
     mut session: Session,
     mut messages: actix_ws::AggregatedMessageStream,
 ) {
@@ -114,22 +126,30 @@ async fn serve(
     let db = state.db.clone();
     let loader = live.loader.clone();
     let anonymous_read = state.anonymous_read;
+    let token_use = state.token_use.clone();
+    // The token the connection authenticated with, once it has: whose rate its operations
+    // draw on (the client's address until then, and for anonymous connections).
+    let token = Arc::new(OnceLock::<i64>::new());
+    let token_of_init = token.clone();
     let mut engine = WebSocket::new(state.schema.clone(), incoming, protocol).on_connection_init(
         move |init| async move {
             let header = init
                 .get("Authorization")
                 .or_else(|| init.get("authorization"))
                 .and_then(|v| v.as_str());
-            let viewer = auth::authenticate(&db, header).await?;
-            if viewer.person_id.is_none() && !anonymous_read {
+            let credential = auth::authenticate(&db, header, &token_use).await?;
+            if credential.viewer.person_id.is_none() && !anonymous_read {
                 return Err(AppError::Unauthenticated(
                     "a bearer token is required in the connection_init payload".into(),
                 )
                 .into());
             }
+            if let Some(id) = credential.token_id {
+                let _ = token_of_init.set(id);
+            }
             let mut data = async_graphql::Data::default();
             data.insert(loader);
-            data.insert(viewer);
+            data.insert(credential.viewer);
             Ok(data)
         },
     );
@@ -181,6 +201,21 @@ async fn serve(
                         code: breach.code.into(),
                         description: Some(breach.reason),
                     }));
+                }
+                // Each operation started draws on the caller's rate; a refused one is
+                // answered with an `error` and the connection goes on.
+                if let Some(id) = started(&message) {
+                    let caller = token.get().map_or(Caller::Address(address), |t| Caller::Token(*t));
+                    if let Err(err) = state.rate.admit(caller, 1) {
+                        state.metrics.rate_limited("websocket");
+                        if let Some(g) = guard.as_mut() {
+                            g.forget(&id);
+                        }
+                        if let Err(e) = send(&mut session, WsMessageOut::Text(refusal(&id, &err))).await {
+                            break (e, None);
+                        }
+                        continue;
+                    }
                 }
                 if inbox.try_send(message).is_err() {
                     break (End::Flooding, Some(CloseReason {
@@ -263,6 +298,31 @@ async fn serve(
     if !matches!(end.0, End::Stalled | End::ClientClosed) {
         let _ = tokio::time::timeout(live.send_timeout, session.close(end.1)).await;
     }
+}
+
+/// The id of the operation a client message starts (`subscribe`, or `start` in the legacy
+/// protocol); `None` for any other message.
+fn started(message: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Message {
+        #[serde(rename = "type")]
+        kind: String,
+        id: Option<String>,
+    }
+    let m: Message = serde_json::from_slice(message).ok()?;
+    matches!(m.kind.as_str(), "subscribe" | "start")
+        .then_some(m.id)
+        .flatten()
+}
+
+/// The `error` message refusing operation `id` with `err` (both protocols use this shape).
+fn refusal(id: &str, err: &AppError) -> String {
+    let mut extensions = serde_json::json!({ "code": err.code() });
+    if let Some(secs) = err.retry_after() {
+        extensions["retryAfter"] = secs.into();
+    }
+    let error = serde_json::json!({ "message": err.public_message(), "extensions": extensions });
+    serde_json::json!({ "type": "error", "id": id, "payload": [error] }).to_string()
 }
 
 /// What the loop sends besides protocol messages.

@@ -25,6 +25,11 @@ use crate::domain::EventBus;
 const MAX_OPERATIONS: usize = 200;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Transport {
+    transport: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct Operation {
     operation: String,
     outcome: String,
@@ -37,6 +42,7 @@ pub struct Metrics {
     in_flight: Gauge,
     requests: Family<Operation, Counter>,
     latency: Family<Operation, Histogram>,
+    rate_limited: Family<Transport, Counter>,
     names: Mutex<HashSet<String>>,
 }
 
@@ -79,6 +85,12 @@ impl Metrics {
             "Execution time of GraphQL operations, by operation name and outcome",
             latency.clone(),
         );
+        let rate_limited = Family::<Transport, Counter>::default();
+        registry.register(
+            "portfolio_rate_limited",
+            "Operations refused because their caller was over its rate limit, by transport (http, websocket)",
+            rate_limited.clone(),
+        );
         registry.register_collector(Box::new(Live {
             db,
             statements,
@@ -90,6 +102,7 @@ impl Metrics {
             in_flight,
             requests,
             latency,
+            rate_limited,
             names: Mutex::new(HashSet::new()),
         }
     }
@@ -111,6 +124,13 @@ impl Metrics {
         self.latency
             .get_or_create(&labels)
             .observe(took.as_secs_f64());
+    }
+
+    /// Counts a refusal of a caller over its rate, on `transport`.
+    pub fn rate_limited(&self, transport: &'static str) {
+        self.rate_limited
+            .get_or_create(&Transport { transport })
+            .inc();
     }
 
     fn label(&self, name: Option<&str>) -> String {

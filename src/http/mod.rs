@@ -7,20 +7,22 @@ mod graphiql;
 mod graphql;
 mod live;
 mod metrics;
+mod rate;
 mod transport_ws;
 
 pub use graphql::{PersistedQueries, RequestLimits};
 pub use live::LiveSettings;
 pub use metrics::Metrics;
+pub use rate::RateLimits;
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
 use actix_web::{HttpRequest, HttpResponse, guard, web};
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::auth;
+use crate::auth::{self, TokenUse};
 use crate::error::AppError;
 use crate::graphql::AppSchema;
 use crate::graphql::viewer::Viewer;
@@ -42,6 +44,10 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// WebSocket keep-alive, back-pressure and shutdown.
     pub live: LiveSettings,
+    /// Operations per second per caller.
+    pub rate: Arc<RateLimits>,
+    /// When each token's last use was written.
+    pub token_use: Arc<TokenUse>,
 }
 
 /// Permits to execute an operation, one set per worker thread (registered by the app
@@ -97,39 +103,68 @@ pub fn routes(graphiql: bool) -> impl Fn(&mut web::ServiceConfig) + Clone {
     }
 }
 
-/// A GraphQL response carrying only an error, with its code.
+/// A GraphQL response carrying only an error, with its code (and `Retry-After` for a
+/// caller over its rate).
 fn error_response(status: StatusCode, err: AppError) -> HttpResponse {
+    let mut extensions = serde_json::json!({ "code": err.code() });
+    let retry_after = err.retry_after();
+    if let Some(secs) = retry_after {
+        extensions["retryAfter"] = secs.into();
+    }
     let body = serde_json::json!({
-        "errors": [{ "message": err.public_message(), "extensions": { "code": err.code() } }]
+        "errors": [{ "message": err.public_message(), "extensions": extensions }]
     });
-    HttpResponse::build(status)
+    let mut response = HttpResponse::build(status);
+    if let Some(secs) = retry_after {
+        response.insert_header((RETRY_AFTER, secs.to_string()));
+    }
+    response
         .content_type("application/graphql-response+json")
         .json(body)
 }
 
-/// The caller of a request, or why it is refused: `Unauthenticated` (answer 401) for a bad
-/// token or for none when anonymous reads are off, anything else when the token could not be
-/// checked (the database is away).
-async fn viewer_of(state: &AppState, http: &HttpRequest) -> Result<Viewer, AppError> {
+/// Authenticates a request and takes `operations` from its caller's rate limit. Refused
+/// with `Unauthenticated` (answer 401) for a bad token or for none when anonymous reads are
+/// off, `RateLimited` (429) over the rate, `LimitExceeded` for more operations than a burst,
+/// anything else when the token could not be checked (the database is away).
+async fn admit(state: &AppState, http: &HttpRequest, operations: u32) -> Result<Viewer, AppError> {
     let header = http
         .headers()
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let viewer = auth::authenticate(&state.db, header).await?;
-    if viewer.person_id.is_none() && !state.anonymous_read {
+    let credential = auth::authenticate(&state.db, header, &state.token_use).await?;
+    if credential.viewer.person_id.is_none() && !state.anonymous_read {
         return Err(AppError::Unauthenticated(
             "a bearer token is required (Authorization: Bearer <token>)".into(),
         ));
     }
-    Ok(viewer)
+    let caller = match credential.token_id {
+        Some(id) => rate::Caller::Token(id),
+        None => rate::Caller::Address(
+            http.peer_addr()
+                .map_or(std::net::Ipv4Addr::UNSPECIFIED.into(), |a| a.ip()),
+        ),
+    };
+    if let Err(err) = state.rate.admit(caller, operations) {
+        state.metrics.rate_limited("http");
+        return Err(err);
+    }
+    Ok(credential.viewer)
 }
 
-/// The refusal of a request whose caller could not be established (not GraphQL: exports).
+/// The HTTP status of a refused admission; `None` for a failure to check (the database).
+fn admission_status(err: &AppError) -> Option<StatusCode> {
+    match err {
+        AppError::Unauthenticated(_) => Some(StatusCode::UNAUTHORIZED),
+        AppError::RateLimited { .. } => Some(StatusCode::TOO_MANY_REQUESTS),
+        AppError::LimitExceeded(_) => Some(StatusCode::BAD_REQUEST),
+        _ => None,
+    }
+}
+
+/// The refusal of a request whose caller was not admitted (not GraphQL: exports).
 fn refused(err: AppError) -> HttpResponse {
-    let status = match err {
-        AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-        _ => StatusCode::SERVICE_UNAVAILABLE,
-    };
+    let status = admission_status(&err).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
     error_response(status, err)
 }
 

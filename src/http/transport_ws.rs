@@ -102,6 +102,13 @@ impl Guard {
         Ok(())
     }
 
+    /// Forgets operation `id`, which the server refused before it started (the client may
+    /// use the id again).
+    pub fn forget(&mut self, id: &str) {
+        self.active.remove(id);
+        self.unanswered.remove(id);
+    }
+
     /// Takes a message of the engine to the client: notes the acknowledgement and the end
     /// of an operation (its id may then be used again), and returns what goes out — the
     /// message, an `error` in place of a first answer of request errors, or

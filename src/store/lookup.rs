@@ -35,7 +35,8 @@ has_id!(
     approval,
     release,
     audit_event,
-    blackout_window
+    blackout_window,
+    api_token
 );
 
 /// Rows of `E` by id, in one `WHERE id IN (…)`.

@@ -3,13 +3,11 @@
 //! WebSocket, the CSV exports — and on both engines.
 
 use entity::TokenScope;
-use futures_util::StreamExt;
 use portfolio::config::{DEFAULT_DATABASE_URL, ServeArgs, anonymous_read};
 use serde_json::json;
-use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::{TestApp, spawn_with};
-use crate::subscriptions::{next, open};
+use crate::subscriptions::{first_answer, next, open};
 
 const QUERY: &str = "{ services(first: 1) { totalCount } }";
 
@@ -43,24 +41,6 @@ async fn statuses_without_a_token(app: &TestApp) -> Vec<(&'static str, u16)> {
     ]
 }
 
-/// What a WebSocket without a token gets first: `connection_ack`, or the close code.
-async fn websocket_without_a_token(app: &TestApp) -> String {
-    let mut socket = open(app, None).await;
-    while let Some(Ok(message)) = socket.next().await {
-        match message {
-            Message::Close(frame) => {
-                return frame.map_or("closed".into(), |f| u16::from(f.code).to_string());
-            }
-            Message::Text(text) => {
-                let value: serde_json::Value = serde_json::from_str(&text).expect("json");
-                return value["type"].as_str().unwrap_or_default().to_owned();
-            }
-            _ => {}
-        }
-    }
-    "closed".into()
-}
-
 #[tokio::test]
 async fn a_configured_database_refuses_reads_without_a_token_on_every_route() {
     // Not the embedded default, no `--demo`, nothing set: a production deployment.
@@ -68,7 +48,7 @@ async fn a_configured_database_refuses_reads_without_a_token_on_every_route() {
     for (route, status) in statuses_without_a_token(&app).await {
         assert_eq!(status, 401, "{route}");
     }
-    assert_eq!(websocket_without_a_token(&app).await, "4403");
+    assert_eq!(first_answer(&app, None).await, "4403");
     // A token still reads.
     let token = app.mint("reader@example.com", TokenScope::Read).await;
     let d = app.ok_as(&token, QUERY, json!({})).await;

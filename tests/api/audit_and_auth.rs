@@ -149,9 +149,10 @@ fn authenticate(url: &str, token: &str) -> Result<Option<TokenScope>, &'static s
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
         let (db, _) = portfolio::db::connect(url, None).await.expect("db");
-        portfolio::auth::authenticate(&db, Some(&format!("Bearer {token}")))
+        let usage = portfolio::auth::TokenUse::default();
+        portfolio::auth::authenticate(&db, Some(&format!("Bearer {token}")), &usage)
             .await
-            .map(|v| v.scope)
+            .map(|c| c.viewer.scope)
             .map_err(|e| e.code())
     })
 }

@@ -86,6 +86,25 @@ where
     }
 }
 
+/// How a new `graphql-transport-ws` connection with `token` (or none) is answered: the type
+/// of the first message (`connection_ack`), or the close code.
+pub(crate) async fn first_answer(app: &TestApp, token: Option<&str>) -> String {
+    let mut socket = open(app, token).await;
+    while let Some(Ok(message)) = socket.next().await {
+        match message {
+            Message::Close(frame) => {
+                return frame.map_or("closed".into(), |f| u16::from(f.code).to_string());
+            }
+            Message::Text(text) => {
+                let value: Value = serde_json::from_str(&text).expect("json");
+                return value["type"].as_str().unwrap_or_default().to_owned();
+            }
+            _ => {}
+        }
+    }
+    "closed".into()
+}
+
 const CHANGE_EVENTS: &str = "subscription($service: ID) { changeEvents(serviceId: $service) { action fromStatus toStatus actor { email } change { number status } } }";
 
 /// Subscribes to `changeEvents` with `args` under subscription id `id`.

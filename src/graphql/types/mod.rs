@@ -9,6 +9,7 @@ pub mod node;
 mod people;
 mod release;
 mod reporting;
+mod token;
 mod transition;
 
 pub use audit::AuditEvent;
@@ -19,6 +20,7 @@ pub use node::Node;
 pub use people::{Person, Policy, Process, ProcessRoleAssignment};
 pub use release::Release;
 pub use reporting::{ChangeConflict, ChangeMetrics, ChangeSchedule};
+pub use token::{ApiToken, NewApiToken};
 pub use transition::{ChangeAction, ChangeTransition, ReleaseTransition};
 
 /// Declares a wrapper object type around an entity model.

@@ -2,16 +2,19 @@
 
 use async_graphql::{Context, ID, Interface, Result};
 use entity::{
-    approval, audit_event, blackout_window, change, change_model, offering_component, partner,
-    person, policy, process, process_role_assignment, project, release, service, service_offering,
+    api_token, approval, audit_event, blackout_window, change, change_model, offering_component,
+    partner, person, policy, process, process_role_assignment, project, release, service,
+    service_offering,
 };
 
 use super::{
-    Approval, AuditEvent, BlackoutWindow, Change, ChangeModel, OfferingComponent, Partner, Person,
-    Policy, Process, ProcessRoleAssignment, Project, Release, Service, ServiceOffering,
+    ApiToken, Approval, AuditEvent, BlackoutWindow, Change, ChangeModel, OfferingComponent,
+    Partner, Person, Policy, Process, ProcessRoleAssignment, Project, Release, Service,
+    ServiceOffering,
 };
 use crate::graphql::by_id;
 use crate::graphql::ids::{Kind, decode_any};
+use crate::graphql::viewer::Viewer;
 
 /// An object with a global ID, fetchable with `Query.node` / `Query.nodes`.
 #[derive(Interface)]
@@ -32,6 +35,7 @@ pub enum Node {
     Release(Release),
     AuditEvent(AuditEvent),
     BlackoutWindow(BlackoutWindow),
+    ApiToken(ApiToken),
 }
 
 /// Fetches one object by global ID; unknown rows are `None`.
@@ -83,6 +87,11 @@ pub async fn fetch(ctx: &Context<'_>, id: &str, field: &str) -> Result<Option<No
         Kind::BlackoutWindow => by_id::<blackout_window::Entity>(ctx, row)
             .await?
             .map(|m| Node::BlackoutWindow(m.into())),
+        // Tokens are an administrator's business: to anyone else they do not exist.
+        Kind::ApiToken if !Viewer::of(ctx).is_admin() => None,
+        Kind::ApiToken => by_id::<api_token::Entity>(ctx, row)
+            .await?
+            .map(|m| Node::ApiToken(m.into())),
     })
 }
 
