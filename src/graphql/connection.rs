@@ -3,19 +3,71 @@
 
 use std::sync::Arc;
 
-use async_graphql::connection::{Connection, CursorType, Edge, EmptyFields};
+use async_graphql::connection::{CursorType, Edge, EmptyFields, PageInfo};
 use async_graphql::{Context, Object, OutputType, Result};
 use futures_util::future::BoxFuture;
 
 use super::loader;
 use super::loaders::{AppLoader, CountKey, LoadError, PageKey};
 use super::narrow::{self, Narrow};
+use super::types::{
+    AuditEvent, Change, ChangeModel, Partner, Person, Process, Project, Release, Service,
+    ServiceOffering,
+};
 use crate::error::AppError;
 use crate::store::listing::{Filter, List};
 use crate::store::page::{Cursor, ModelOf, PageArgs};
 
-/// A Relay connection of `N` with `totalCount`.
-pub type Conn<N> = Connection<Cursor, N, TotalCount, EmptyFields>;
+/// A Relay connection of `N` with `totalCount`. Ours rather than the engine's `Connection`,
+/// whose type has no description: every connection type of the schema is documented here.
+pub struct Conn<N: OutputType> {
+    has_previous_page: bool,
+    has_next_page: bool,
+    edges: Vec<Edge<Cursor, N, EmptyFields>>,
+    total: TotalCount,
+}
+
+/// A page of a list (a Relay cursor connection): the items as `nodes`, or as `edges` with
+/// a cursor each; `pageInfo` to ask for the next or the previous page; `totalCount`, which
+/// is counted only when asked for.
+#[Object(
+    concrete(name = "AuditEventConnection", params(AuditEvent)),
+    concrete(name = "ChangeConnection", params(Change)),
+    concrete(name = "ChangeModelConnection", params(ChangeModel)),
+    concrete(name = "PartnerConnection", params(Partner)),
+    concrete(name = "PersonConnection", params(Person)),
+    concrete(name = "ProcessConnection", params(Process)),
+    concrete(name = "ProjectConnection", params(Project)),
+    concrete(name = "ReleaseConnection", params(Release)),
+    concrete(name = "ServiceConnection", params(Service)),
+    concrete(name = "ServiceOfferingConnection", params(ServiceOffering))
+)]
+impl<N: OutputType> Conn<N> {
+    /// Information to aid in pagination.
+    async fn page_info(&self) -> PageInfo {
+        PageInfo {
+            has_previous_page: self.has_previous_page,
+            has_next_page: self.has_next_page,
+            start_cursor: self.edges.first().map(|e| e.cursor.encode_cursor()),
+            end_cursor: self.edges.last().map(|e| e.cursor.encode_cursor()),
+        }
+    }
+
+    /// A list of edges.
+    async fn edges(&self) -> &[Edge<Cursor, N, EmptyFields>] {
+        &self.edges
+    }
+
+    /// A list of nodes.
+    async fn nodes(&self) -> Vec<&N> {
+        self.edges.iter().map(|e| &e.node).collect()
+    }
+
+    /// Number of items in the whole list (all pages), with the list's filters applied.
+    async fn total_count(&self, ctx: &Context<'_>) -> Result<i32> {
+        self.total.resolve(ctx).await
+    }
+}
 
 impl CursorType for Cursor {
     type Error = &'static str;
@@ -41,13 +93,11 @@ impl<F: Filter> CountSource for PageKey<F> {
     }
 }
 
-/// The `totalCount` field of every connection, resolved lazily.
-pub struct TotalCount(Box<dyn CountSource>);
+/// The `totalCount` of a connection, resolved lazily.
+struct TotalCount(Box<dyn CountSource>);
 
-#[Object]
 impl TotalCount {
-    /// Number of items in the whole list (all pages), with the list's filters applied.
-    async fn total_count(&self, ctx: &Context<'_>) -> Result<i32> {
+    async fn resolve(&self, ctx: &Context<'_>) -> Result<i32> {
         let n = self.0.count(loader(ctx)).await.map_err(AppError::from)?;
         Ok(i32::try_from(n).unwrap_or(i32::MAX))
     }
@@ -74,16 +124,16 @@ where
     // is over a thousand rows). A page asked for twice in one request is read twice.
     loader.clear::<PageKey<F>>();
     let page = Arc::unwrap_or_clone(page);
-    let mut conn = Connection::with_additional_fields(
-        page.has_previous_page,
-        page.has_next_page,
-        TotalCount(Box::new(key)),
-    );
-    conn.edges.extend(
-        page.rows
+    let conn = Conn {
+        has_previous_page: page.has_previous_page,
+        has_next_page: page.has_next_page,
+        edges: page
+            .rows
             .into_iter()
-            .map(|(cursor, m)| Edge::new(cursor, N::from(m))),
-    );
+            .map(|(cursor, m)| Edge::new(cursor, N::from(m)))
+            .collect(),
+        total: TotalCount(Box::new(key)),
+    };
     Ok(conn)
 }
 

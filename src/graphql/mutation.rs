@@ -21,7 +21,7 @@ use entity::api_token;
 
 /// Every write of the portfolio. Send one mutation per operation: mutations return
 /// non-null objects, so a failing one nulls the whole `data`.
-#[derive(Default)]
+#[derive(Default, async_graphql::Description)]
 pub struct Mutation;
 
 /// Absent stays, null clears, a value sets.
@@ -41,7 +41,7 @@ fn ids(v: &[ID], kind: Kind, field: &str) -> AppResult<Vec<i64>> {
     v.iter().map(|id| decode(id, kind, field)).collect()
 }
 
-#[Object]
+#[Object(use_type_description)]
 impl Mutation {
     // ------------------------------------------------------------ people and partners
 

@@ -26,18 +26,26 @@ const MAX_NODES: usize = 100;
 const MAX_TOKENS: i32 = 100;
 
 /// Entry points for reading the portfolio graph.
-#[derive(Default)]
+#[derive(Default, async_graphql::Description)]
 pub struct Query;
 
-#[Object]
+#[Object(use_type_description)]
 impl Query {
     /// Fetches any object by its global ID; null when it does not exist.
-    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The object's global ID, as its `id` field gave it.")] id: ID,
+    ) -> Result<Option<Node>> {
         node::fetch(ctx, &id, "id").await
     }
 
     /// Fetches up to 100 objects by global ID, in order; null for those that do not exist.
-    async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<Node>>> {
+    async fn nodes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global IDs, at most 100; the answer keeps their order.")] ids: Vec<ID>,
+    ) -> Result<Vec<Option<Node>>> {
         if ids.len() > MAX_NODES {
             return Err(AppError::LimitExceeded(format!(
                 "`ids` has {} IDs; at most {MAX_NODES} are allowed",
@@ -107,7 +115,11 @@ impl Query {
     }
 
     /// A service by its key.
-    async fn service(&self, ctx: &Context<'_>, key: String) -> Result<Option<Service>> {
+    async fn service(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The service's key, e.g. `vpn`.")] key: String,
+    ) -> Result<Option<Service>> {
         Ok(
             by_key::<service::Entity, _>(db(ctx), service::Column::Key, &key)
                 .await?
@@ -232,7 +244,11 @@ impl Query {
     }
 
     /// A process by its key, e.g. `change-management`.
-    async fn process(&self, ctx: &Context<'_>, key: String) -> Result<Option<Process>> {
+    async fn process(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The process's key, e.g. `change-management`.")] key: String,
+    ) -> Result<Option<Process>> {
         Ok(
             by_key::<process::Entity, _>(db(ctx), process::Column::Key, &key)
                 .await?
@@ -273,7 +289,11 @@ impl Query {
     }
 
     /// A project by its code.
-    async fn project(&self, ctx: &Context<'_>, code: String) -> Result<Option<Project>> {
+    async fn project(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The project's code, e.g. `PRJ-2026-001`.")] code: String,
+    ) -> Result<Option<Project>> {
         Ok(
             by_key::<project::Entity, _>(db(ctx), project::Column::Code, &code)
                 .await?
@@ -311,7 +331,11 @@ impl Query {
     }
 
     /// A change model by its key.
-    async fn change_model(&self, ctx: &Context<'_>, key: String) -> Result<Option<ChangeModel>> {
+    async fn change_model(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The model's key.")] key: String,
+    ) -> Result<Option<ChangeModel>> {
         Ok(
             by_key::<change_model::Entity, _>(db(ctx), change_model::Column::Key, &key)
                 .await?
@@ -345,7 +369,11 @@ impl Query {
     }
 
     /// A change by its number, e.g. `CHG0000042`.
-    async fn change(&self, ctx: &Context<'_>, number: String) -> Result<Option<Change>> {
+    async fn change(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The change's number, e.g. `CHG0000042`.")] number: String,
+    ) -> Result<Option<Change>> {
         Ok(
             by_key::<change::Entity, _>(db(ctx), change::Column::Number, &number)
                 .await?

@@ -18,7 +18,7 @@ use crate::domain::{EventBus, Governance};
 use crate::error::AppError;
 
 /// Live events over WebSocket (`graphql-transport-ws` at `/graphql`).
-#[derive(Default)]
+#[derive(Default, async_graphql::Description)]
 pub struct Subscription;
 
 /// The committed events of `bus`, from now on, that `pick` keeps. A subscriber that falls
@@ -59,7 +59,7 @@ where
     })
 }
 
-#[GqlSubscription]
+#[GqlSubscription(use_type_description)]
 impl Subscription {
     /// Every committed move or edit of a change, optionally only of changes touching one
     /// service or spawned by one project.
@@ -101,9 +101,10 @@ impl Subscription {
 }
 
 /// Something happened to a change.
+#[derive(async_graphql::Description)]
 pub struct ChangeEvent(events::ChangeEvent);
 
-#[Object]
+#[Object(use_type_description)]
 impl ChangeEvent {
     /// The change as it is now.
     async fn change(&self, ctx: &Context<'_>) -> Result<Change> {
@@ -136,9 +137,10 @@ impl ChangeEvent {
 }
 
 /// Something happened to a release.
+#[derive(async_graphql::Description)]
 pub struct ReleaseEvent(events::ReleaseEvent);
 
-#[Object]
+#[Object(use_type_description)]
 impl ReleaseEvent {
     /// The release as it is now.
     async fn release(&self, ctx: &Context<'_>) -> Result<Release> {

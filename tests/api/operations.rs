@@ -389,11 +389,12 @@ impl Proxy {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL (cuts its connection): TEST_DATABASE_URL=postgres://… cargo test -- --include-ignored"]
 async fn while_the_database_is_away_requests_fail_cleanly_and_recover_by_themselves() {
-    if !on_postgres() {
-        eprintln!("this test cuts a PostgreSQL connection: set TEST_DATABASE_URL");
-        return;
-    }
+    assert!(
+        on_postgres(),
+        "this test cuts a PostgreSQL connection: set TEST_DATABASE_URL"
+    );
     let first = spawn_app().await;
     let host_start = first.database_url.find('@').map_or(0, |i| i + 1);
     let host_end = first.database_url[host_start..]

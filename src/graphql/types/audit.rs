@@ -14,7 +14,7 @@ wrapper!(
     AuditEvent, audit_event::Model
 );
 
-#[Object]
+#[Object(use_type_description)]
 impl AuditEvent {
     /// Opaque global ID.
     pub async fn id(&self) -> ID {

@@ -27,7 +27,7 @@ wrapper!(
     BlackoutWindow, blackout_window::Model
 );
 
-#[Object]
+#[Object(use_type_description)]
 impl BlackoutWindow {
     /// Opaque global ID.
     pub async fn id(&self) -> ID {

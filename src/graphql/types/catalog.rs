@@ -59,7 +59,7 @@ impl Narrow for Service {
     }
 }
 
-#[Object]
+#[Object(use_type_description)]
 impl Service {
     /// Opaque global ID.
     pub async fn id(&self) -> ID {
@@ -174,10 +174,10 @@ impl Service {
 }
 
 /// A partner's involvement in a service.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, async_graphql::Description)]
 pub struct ServicePartner(pub service_partner::Model);
 
-#[Object]
+#[Object(use_type_description)]
 impl ServicePartner {
     /// The service.
     async fn service(&self, ctx: &Context<'_>) -> Result<Service> {
@@ -206,7 +206,7 @@ wrapper!(
     Partner, partner::Model
 );
 
-#[Object]
+#[Object(use_type_description)]
 impl Partner {
     /// Opaque global ID.
     pub async fn id(&self) -> ID {
@@ -245,7 +245,7 @@ wrapper!(
     ServiceOffering, service_offering::Model
 );
 
-#[Object]
+#[Object(use_type_description)]
 impl ServiceOffering {
     /// Opaque global ID.
     pub async fn id(&self) -> ID {
@@ -360,7 +360,7 @@ wrapper!(
     OfferingComponent, offering_component::Model
 );
 
-#[Object]
+#[Object(use_type_description)]
 impl OfferingComponent {
     /// Opaque global ID.
     pub async fn id(&self) -> ID {

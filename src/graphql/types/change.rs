@@ -57,7 +57,7 @@ wrapper!(
     ChangeModel, change_model::Model
 );
 
-#[Object]
+#[Object(use_type_description)]
 impl ChangeModel {
     /// Opaque global ID.
     pub async fn id(&self) -> ID {
@@ -167,7 +167,7 @@ impl Change {
     }
 }
 
-#[Object]
+#[Object(use_type_description)]
 impl Change {
     /// Opaque global ID.
     pub async fn id(&self) -> ID {
@@ -425,7 +425,7 @@ wrapper!(
     Approval, approval::Model
 );
 
-#[Object]
+#[Object(use_type_description)]
 impl Approval {
     /// Opaque global ID.
     pub async fn id(&self) -> ID {
@@ -463,7 +463,7 @@ wrapper!(
     Project, project::Model
 );
 
-#[Object]
+#[Object(use_type_description)]
 impl Project {
     /// Opaque global ID.
     pub async fn id(&self) -> ID {

@@ -23,11 +23,12 @@ pub use reporting::{ChangeConflict, ChangeMetrics, ChangeSchedule};
 pub use token::{ApiToken, NewApiToken};
 pub use transition::{ChangeAction, ChangeTransition, ReleaseTransition};
 
-/// Declares a wrapper object type around an entity model.
+/// Declares a wrapper object type around an entity model. Its doc comment is the GraphQL
+/// type's description (the `#[Object(use_type_description)]` impl reads it).
 macro_rules! wrapper {
     ($(#[$doc:meta])* $name:ident, $model:path) => {
         $(#[$doc])*
-        #[derive(Clone, Debug)]
+        #[derive(Clone, Debug, async_graphql::Description)]
         pub struct $name(pub $model);
 
         impl From<$model> for $name {

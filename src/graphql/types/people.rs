@@ -36,7 +36,7 @@ wrapper!(
     Person, person::Model
 );
 
-#[Object]
+#[Object(use_type_description)]
 impl Person {
     /// Opaque global ID.
     pub async fn id(&self) -> ID {
@@ -167,7 +167,7 @@ impl Process {
     }
 }
 
-#[Object]
+#[Object(use_type_description)]
 impl Process {
     /// Opaque global ID.
     pub async fn id(&self) -> ID {
@@ -219,7 +219,7 @@ wrapper!(
     ProcessRoleAssignment, process_role_assignment::Model
 );
 
-#[Object]
+#[Object(use_type_description)]
 impl ProcessRoleAssignment {
     /// Opaque global ID.
     pub async fn id(&self) -> ID {
@@ -252,7 +252,7 @@ wrapper!(
     Policy, policy::Model
 );
 
-#[Object]
+#[Object(use_type_description)]
 impl Policy {
     /// Opaque global ID.
     pub async fn id(&self) -> ID {

@@ -65,7 +65,7 @@ impl Narrow for Release {
     }
 }
 
-#[Object]
+#[Object(use_type_description)]
 impl Release {
     /// Opaque global ID.
     pub async fn id(&self) -> ID {

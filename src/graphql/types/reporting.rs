@@ -11,6 +11,7 @@ use crate::store::reporting::{self, Interval, MetricsData, MetricsScope};
 
 /// Figures over a set of changes: volumes, outcomes and the maturity signals of Change
 /// Management (the more standard changes, the more mature the processes).
+#[derive(async_graphql::Description)]
 pub struct ChangeMetrics(pub MetricsData, pub MetricsScope);
 
 /// The length of the periods of a trend.
@@ -50,7 +51,7 @@ fn counts<K: Eq + std::hash::Hash + Copy>(
         .collect()
 }
 
-#[Object]
+#[Object(use_type_description)]
 impl ChangeMetrics {
     /// The same figures per week or month of creation, oldest first; periods without
     /// changes are left out. Two statements however many periods.
@@ -209,6 +210,7 @@ impl ChangeConflict {
 }
 
 /// The forward schedule of change over a period, with the conflicts in it.
+#[derive(async_graphql::Description)]
 pub struct ChangeSchedule {
     pub changes: Vec<change::Model>,
     pub conflicts: Vec<reporting::Conflict>,
@@ -217,7 +219,7 @@ pub struct ChangeSchedule {
     pub blackout_changes: Vec<(i64, i64)>,
 }
 
-#[Object]
+#[Object(use_type_description)]
 impl ChangeSchedule {
     /// Changes whose planned window overlaps the period (not rejected or cancelled), by planned start.
     async fn changes(&self) -> Vec<Change> {

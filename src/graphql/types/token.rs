@@ -17,7 +17,7 @@ wrapper!(
     ApiToken, api_token::Model
 );
 
-#[Object]
+#[Object(use_type_description)]
 impl ApiToken {
     /// Opaque global ID, for `revokeApiToken` and `setApiTokenExpiry`.
     pub async fn id(&self) -> ID {
