@@ -1,15 +1,14 @@
-//! The GraphQL schema: object types, inputs, loaders and the query root. Resolvers are thin:
-//! they decode arguments, go through a loader or the store, and map errors to codes.
+//! The GraphQL schema: the roots (one part per domain, `roots/`), object types (`types/`),
+//! inputs, loaders and connections. Resolvers are thin: they decode arguments, go through a
+//! loader or the store or call one use case, and map errors to codes.
 
 pub mod connection;
 pub mod enums;
 pub mod ids;
 pub mod inputs;
 pub mod loaders;
-pub mod mutation;
 pub mod narrow;
-pub mod query;
-pub mod subscription;
+pub mod roots;
 pub mod types;
 pub mod viewer;
 
@@ -25,7 +24,7 @@ use crate::store::lookup::{Children, HasId};
 use loaders::{AppLoader, ById, ChildrenOf, LoadError, Loaders};
 
 /// The schema served at `/graphql`.
-pub type AppSchema = Schema<query::Query, mutation::Mutation, subscription::Subscription>;
+pub type AppSchema = Schema<roots::Query, roots::Mutation, roots::Subscription>;
 
 /// Limits that protect the server from expensive documents.
 #[derive(Clone, Copy, Debug)]
@@ -43,11 +42,15 @@ pub struct Limits {
 /// No engine extension is registered: with any, async-graphql resolves every field through
 /// its slower instrumented path (the portal page took half as long again).
 pub fn build_schema(db: DatabaseConnection, governance: Governance, limits: Limits) -> AppSchema {
-    let mut builder = Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
-        .data(db)
-        .data(governance)
-        .limit_depth(limits.depth)
-        .limit_complexity(limits.complexity);
+    let mut builder = Schema::build(
+        roots::Query::default(),
+        roots::Mutation::default(),
+        roots::Subscription::default(),
+    )
+    .data(db)
+    .data(governance)
+    .limit_depth(limits.depth)
+    .limit_complexity(limits.complexity);
     if !limits.introspection {
         // Suggestions ("did you mean …") would leak the field names introspection hides.
         builder = builder.disable_introspection().disable_suggestions();
@@ -57,9 +60,13 @@ pub fn build_schema(db: DatabaseConnection, governance: Governance, limits: Limi
 
 /// The SDL of the schema, as `portfolio schema` prints it and `schema.graphql` holds it.
 pub fn sdl() -> String {
-    Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
-        .finish()
-        .sdl()
+    Schema::build(
+        roots::Query::default(),
+        roots::Mutation::default(),
+        roots::Subscription::default(),
+    )
+    .finish()
+    .sdl()
 }
 
 impl From<AppError> for async_graphql::Error {

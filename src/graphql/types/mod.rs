@@ -5,6 +5,7 @@ mod audit;
 mod blackout;
 mod catalog;
 mod change;
+pub mod events;
 pub mod node;
 mod people;
 mod release;

@@ -1,31 +1,26 @@
-//! The subscription root: live change and release events, published by the domain layer
-//! only after their transaction commits. Filters are applied on the server.
+//! Live events: the change and release events subscriptions deliver, published by the
+//! domain layer only after their transaction commits, and the stream that delivers them.
 
-use async_graphql::{Context, ID, Object, Result, Subscription as GqlSubscription};
+use async_graphql::{Context, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::{change, person, release};
 use futures_util::Stream;
 use tokio::sync::broadcast::error::RecvError;
 
-use super::enums::{ChangeStatus, ReleaseStatus};
-use super::ids::{Kind, decode_opt};
-use super::types::{Change, Person, Release};
-use super::{by_opt_id, required};
+use super::{Change, Person, Release};
+use crate::graphql::enums::{ChangeStatus, ReleaseStatus};
+use crate::graphql::{by_opt_id, required};
 use std::sync::atomic::Ordering;
 
+use crate::domain::EventBus;
 use crate::domain::events::{self, DomainEvent, Notice};
-use crate::domain::{EventBus, Governance};
 use crate::error::AppError;
-
-/// Live events over WebSocket (`graphql-transport-ws` at `/graphql`).
-#[derive(Default, async_graphql::Description)]
-pub struct Subscription;
 
 /// The committed events of `bus`, from now on, that `pick` keeps. A subscriber that falls
 /// more than the bus's capacity behind skips the events it missed and is told so by one
 /// `EVENTS_MISSED` error, then goes on with the next events; so is every subscriber when the
 /// instance lost the database and may not have relayed everything.
-fn committed<T, P>(bus: &EventBus, pick: P) -> impl Stream<Item = Result<T>> + use<T, P>
+pub(crate) fn committed<T, P>(bus: &EventBus, pick: P) -> impl Stream<Item = Result<T>> + use<T, P>
 where
     T: Send + 'static,
     P: Fn(DomainEvent) -> Option<T> + Send + 'static,
@@ -59,50 +54,9 @@ where
     })
 }
 
-#[GqlSubscription(use_type_description)]
-impl Subscription {
-    /// Every committed move or edit of a change, optionally only of changes touching one
-    /// service or spawned by one project.
-    async fn change_events(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Only changes that touch this service.")] service_id: Option<ID>,
-        #[graphql(desc = "Only changes of this project.")] project_id: Option<ID>,
-    ) -> Result<impl Stream<Item = Result<ChangeEvent>> + use<>> {
-        let service = decode_opt(service_id.as_ref(), Kind::Service, "serviceId")?;
-        let project = decode_opt(project_id.as_ref(), Kind::Project, "projectId")?;
-        let bus = ctx.data_unchecked::<Governance>().bus();
-        Ok(committed(bus, move |e| match e {
-            DomainEvent::Change(c)
-                if service.is_none_or(|s| c.service_ids.contains(&s))
-                    && project.is_none_or(|p| c.project_id == Some(p)) =>
-            {
-                Some(ChangeEvent(c))
-            }
-            _ => None,
-        }))
-    }
-
-    /// Every committed move or edit of a release, optionally only of one project's releases.
-    async fn release_events(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Only releases of this project.")] project_id: Option<ID>,
-    ) -> Result<impl Stream<Item = Result<ReleaseEvent>> + use<>> {
-        let project = decode_opt(project_id.as_ref(), Kind::Project, "projectId")?;
-        let bus = ctx.data_unchecked::<Governance>().bus();
-        Ok(committed(bus, move |e| match e {
-            DomainEvent::Release(r) if project.is_none_or(|p| r.project_id == Some(p)) => {
-                Some(ReleaseEvent(r))
-            }
-            _ => None,
-        }))
-    }
-}
-
 /// Something happened to a change.
 #[derive(async_graphql::Description)]
-pub struct ChangeEvent(events::ChangeEvent);
+pub struct ChangeEvent(pub events::ChangeEvent);
 
 #[Object(use_type_description)]
 impl ChangeEvent {
@@ -138,7 +92,7 @@ impl ChangeEvent {
 
 /// Something happened to a release.
 #[derive(async_graphql::Description)]
-pub struct ReleaseEvent(events::ReleaseEvent);
+pub struct ReleaseEvent(pub events::ReleaseEvent);
 
 #[Object(use_type_description)]
 impl ReleaseEvent {

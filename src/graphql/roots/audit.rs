@@ -1,0 +1,67 @@
+//! The audit trail.
+
+use async_graphql::{Context, ID, Object, Result};
+use chrono::{DateTime, Utc};
+
+use crate::error::AppError;
+use crate::graphql::connection::{self, Conn};
+use crate::graphql::ids::{Kind, decode_opt};
+use crate::graphql::types::*;
+use crate::store::listing::{self, AuditScope};
+
+/// The part of `Query` for the audit trail.
+#[derive(Default)]
+pub struct AuditQuery;
+
+#[Object]
+impl AuditQuery {
+    /// The audit trail, oldest first, optionally for one object, one type, one actor or a period.
+    #[graphql(complexity = "crate::graphql::connection::cost(first, last, child_complexity)")]
+    async fn audit_events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only events of this object.")] entity_id: Option<ID>,
+        #[graphql(desc = "Only events of objects of this GraphQL type, e.g. `Change`.")]
+        entity_type: Option<String>,
+        #[graphql(desc = "Only events by this person.")] actor_id: Option<ID>,
+        #[graphql(desc = "Only events at or after this time.")] from: Option<DateTime<Utc>>,
+        #[graphql(desc = "Only events at or before this time.")] to: Option<DateTime<Utc>>,
+        #[graphql(
+            desc = "Page forward: at most this many items (max 100; 20 when neither `first` nor `last` is given)."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Page forward: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backward: at most this many items, the last ones (max 100).")]
+        last: Option<i32>,
+        #[graphql(desc = "Page backward: items before this cursor.")] before: Option<String>,
+    ) -> Result<Conn<AuditEvent>> {
+        let (entity_kind, entity_row) = match &entity_id {
+            Some(id) => {
+                let (k, r) = crate::graphql::ids::decode_any(id, "entityId")?;
+                (Some(k.name().to_owned()), Some(r))
+            }
+            None => (None, None),
+        };
+        if let (Some(t), Some(k)) = (&entity_type, &entity_kind)
+            && t != k
+        {
+            return Err(AppError::bad_input(format!(
+                "`entityId` is a {k}, but `entityType` is {t}"
+            ))
+            .into());
+        }
+        let filter = listing::AuditFilter {
+            entity_type: entity_kind.or(entity_type),
+            entity_id: entity_row,
+            actor_id: decode_opt(actor_id.as_ref(), Kind::Person, "actorId")?,
+            from,
+            to,
+        };
+        connection::load(
+            ctx,
+            None,
+            connection::list(AuditScope::Root, filter, first, after, last, before)?,
+        )
+        .await
+    }
+}

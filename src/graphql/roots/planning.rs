@@ -1,0 +1,197 @@
+//! Projects of the PMO and change models.
+
+use async_graphql::{Context, ID, MaybeUndefined, Object, Result};
+use entity::{change_model, project};
+
+use super::{patch, patch_id};
+use crate::graphql::connection::{self, Conn};
+use crate::graphql::enums::*;
+use crate::graphql::ids::{Kind, decode, decode_opt};
+use crate::graphql::types::*;
+use crate::graphql::viewer::Viewer;
+use crate::graphql::{db, gov};
+use crate::store::listing::{self, ProjectScope, Root};
+use crate::store::lookup::by_key;
+
+/// The part of `Query` for projects of the PMO and change models.
+#[derive(Default)]
+pub struct PlanningQuery;
+
+#[Object]
+impl PlanningQuery {
+    /// Projects, optionally by status, manager or a case-insensitive text in code or name.
+    #[graphql(complexity = "crate::graphql::connection::cost(first, last, child_complexity)")]
+    async fn projects(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only projects in any of these states.")] status: Option<
+            Vec<ProjectStatus>,
+        >,
+        #[graphql(desc = "Only projects managed by this person.")] manager_id: Option<ID>,
+        #[graphql(desc = "Case-insensitive text to find.")] search: Option<String>,
+        #[graphql(
+            desc = "Page forward: at most this many items (max 100; 20 when neither `first` nor `last` is given)."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Page forward: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backward: at most this many items, the last ones (max 100).")]
+        last: Option<i32>,
+        #[graphql(desc = "Page backward: items before this cursor.")] before: Option<String>,
+    ) -> Result<Conn<Project>> {
+        let filter = listing::ProjectFilter {
+            status: to_entity(status),
+            manager_id: decode_opt(manager_id.as_ref(), Kind::Person, "managerId")?,
+            search,
+        };
+        connection::load(
+            ctx,
+            None,
+            connection::list(ProjectScope::Root, filter, first, after, last, before)?,
+        )
+        .await
+    }
+
+    /// A project by its code.
+    async fn project(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The project's code, e.g. `PRJ-2026-001`.")] code: String,
+    ) -> Result<Option<Project>> {
+        Ok(
+            by_key::<project::Entity, _>(db(ctx), project::Column::Code, &code)
+                .await?
+                .map(Project),
+        )
+    }
+
+    /// Change models.
+    #[graphql(complexity = "crate::graphql::connection::cost(first, last, child_complexity)")]
+    async fn change_models(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Page forward: at most this many items (max 100; 20 when neither `first` nor `last` is given)."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Page forward: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backward: at most this many items, the last ones (max 100).")]
+        last: Option<i32>,
+        #[graphql(desc = "Page backward: items before this cursor.")] before: Option<String>,
+    ) -> Result<Conn<ChangeModel>> {
+        connection::load(
+            ctx,
+            None,
+            connection::list(
+                Root::Root,
+                listing::AllChangeModels,
+                first,
+                after,
+                last,
+                before,
+            )?,
+        )
+        .await
+    }
+
+    /// A change model by its key.
+    async fn change_model(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The model's key.")] key: String,
+    ) -> Result<Option<ChangeModel>> {
+        Ok(
+            by_key::<change_model::Entity, _>(db(ctx), change_model::Column::Key, &key)
+                .await?
+                .map(ChangeModel),
+        )
+    }
+}
+
+/// The part of `Mutation` for projects of the PMO and change models.
+#[derive(Default)]
+pub struct PlanningMutation;
+
+#[Object]
+impl PlanningMutation {
+    /// Adds a project. Any writer; the caller manages it unless an ADMIN names a manager.
+    async fn create_project(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Unique code: upper-case letters, digits, hyphens.")] code: String,
+        #[graphql(desc = "Display name (1–200 characters).")] name: String,
+        #[graphql(desc = "The project manager; the caller when omitted.")] manager_id: Option<ID>,
+        #[graphql(desc = "Status; PROPOSED when omitted.")] status: Option<ProjectStatus>,
+    ) -> Result<Project> {
+        let manager = decode_opt(manager_id.as_ref(), Kind::Person, "managerId")?;
+        let p = gov(ctx)
+            .create_project(
+                Viewer::of(ctx),
+                &code,
+                &name,
+                manager,
+                status.map(Into::into),
+            )
+            .await?;
+        Ok(Project(p))
+    }
+
+    /// Updates a project. ADMIN or its manager.
+    async fn update_project(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The project.")] id: ID,
+        #[graphql(desc = "The `version` you read; a mismatch is CONFLICT and changes nothing.")]
+        expected_version: Option<i32>,
+        #[graphql(desc = "New name.")] name: MaybeUndefined<String>,
+        #[graphql(desc = "New status; a CLOSED project gets no new change.")]
+        status: MaybeUndefined<ProjectStatus>,
+        #[graphql(desc = "New manager; null removes the manager.")] manager_id: MaybeUndefined<ID>,
+    ) -> Result<Project> {
+        let id = decode(&id, Kind::Project, "id")?;
+        let manager = patch_id(manager_id, Kind::Person, "managerId")?;
+        let p = gov(ctx)
+            .update_project(
+                Viewer::of(ctx),
+                id,
+                expected_version,
+                patch(name),
+                patch(status),
+                manager,
+            )
+            .await?;
+        Ok(Project(p))
+    }
+
+    /// Defines a change model. ADMIN or the OWNER of change-management. Only STANDARD
+    /// models are pre-approved; they take no approvals.
+    #[allow(clippy::too_many_arguments)]
+    async fn create_change_model(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Unique slug.")] key: String,
+        #[graphql(desc = "Display name (1–200 characters).")] name: String,
+        #[graphql(desc = "What changes fit the model and how they are carried out.")]
+        description: Option<String>,
+        #[graphql(desc = "The type of change the model governs.")] change_type: ChangeType,
+        #[graphql(desc = "The highest risk a change may have to fit the model.")]
+        max_risk: RiskLevel,
+        #[graphql(desc = "Whether changes within it are authorized on submission.")]
+        pre_approved: bool,
+        #[graphql(desc = "Approvals a NORMAL change within it needs (1–10; default 1).")]
+        required_approvals: Option<i32>,
+    ) -> Result<ChangeModel> {
+        let m = gov(ctx)
+            .create_change_model(
+                Viewer::of(ctx),
+                &key,
+                &name,
+                description,
+                change_type.into(),
+                max_risk.into(),
+                pre_approved,
+                required_approvals,
+            )
+            .await?;
+        Ok(ChangeModel(m))
+    }
+}
