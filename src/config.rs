@@ -58,6 +58,31 @@ pub fn anonymous_read(args: &ServeArgs, database_url: &str) -> (bool, &'static s
     }
 }
 
+/// Pooled database connections, and why: as set, else the engine's default — 4 on a SQLite
+/// file (one writer at a time; readers beside it), 10 on PostgreSQL; always 1 for an
+/// in-memory SQLite database, which exists once per connection.
+pub fn pool_size(database_url: &str, setting: Option<u32>) -> (u32, &'static str) {
+    let sqlite = database_url.starts_with("sqlite:");
+    match setting {
+        _ if sqlite && crate::db::is_memory(database_url) => (1, "in-memory SQLite"),
+        Some(n) => (n, "set"),
+        None if sqlite => (4, "engine default"),
+        None => (10, "engine default"),
+    }
+}
+
+/// GraphQL operations executed at once, and why: as set, else twice the CPU cores (one
+/// operation builds its answer while another waits for the database).
+pub fn concurrent_operations(setting: Option<usize>) -> (usize, &'static str) {
+    match setting {
+        Some(n) => (n.max(1), "set"),
+        None => {
+            let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+            (2 * cores, "twice the CPU cores")
+        }
+    }
+}
+
 /// Commands of the `portfolio` binary.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -192,7 +217,7 @@ pub struct ServeArgs {
     /// Most GraphQL operations executed at once (others wait their turn), shared evenly by
     /// the worker threads (one per core). Bounds the memory of large answers being built
     /// while letting a worker build one answer as another waits for the database; default:
-    /// twice the number of CPU cores on PostgreSQL, the number of cores on SQLite.
+    /// twice the number of CPU cores.
     #[arg(long, env = "PORTFOLIO_MAX_CONCURRENT_OPERATIONS")]
     pub max_concurrent_operations: Option<usize>,
 

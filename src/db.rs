@@ -23,7 +23,7 @@ impl StatementCounter {
 
 /// Whether a SQLite URL names an in-memory database, whose every connection would be a
 /// separate, empty database.
-fn is_memory(url: &str) -> bool {
+pub(crate) fn is_memory(url: &str) -> bool {
     url.contains(":memory:") || url.contains("mode=memory")
 }
 
@@ -42,6 +42,7 @@ pub async fn connect(
     url: &str,
     max_connections: Option<u32>,
 ) -> Result<(DatabaseConnection, StatementCounter), DbErr> {
+    let (pool, _) = crate::config::pool_size(url, max_connections);
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.sqlx_logging(false)
         .connect_timeout(Duration::from_secs(5))
@@ -49,11 +50,6 @@ pub async fn connect(
     if url.starts_with("sqlite:") {
         // One writer at a time is SQLite's nature; WAL lets readers run beside it, and the
         // busy timeout makes writers queue instead of failing at once.
-        let pool = if is_memory(url) {
-            1
-        } else {
-            max_connections.unwrap_or(4)
-        };
         opts.max_connections(pool)
             .min_connections(1)
             .map_sqlx_sqlite_opts(|o| {
@@ -69,7 +65,7 @@ pub async fn connect(
         // host it protects nothing and costs every answer its encryption; an explicit
         // `sslmode` (in the URL or PGSSLMODE) is obeyed.
         let choose_tls = !url.contains("sslmode=") && std::env::var_os("PGSSLMODE").is_none();
-        opts.max_connections(max_connections.unwrap_or(10))
+        opts.max_connections(pool)
             .min_connections(1)
             .map_sqlx_postgres_opts(move |o| {
                 if choose_tls && is_loopback(o.get_host()) {

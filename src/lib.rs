@@ -7,6 +7,7 @@
 //! - [`http`] and [`startup`]: actix-web wiring, the one place that knows about HTTP.
 
 pub mod auth;
+pub mod cli;
 pub mod config;
 pub mod db;
 pub mod domain;

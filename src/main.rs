@@ -2,10 +2,9 @@
 
 use std::process::ExitCode;
 
-use clap::{ArgMatches, CommandFactory, FromArgMatches};
-use portfolio::config::{Cli, Command, SeedSet, TokenCommand};
-use portfolio::domain::tokens;
-use portfolio::{config, db, graphql, seed, startup::Application, telemetry, transfer};
+use clap::{CommandFactory, FromArgMatches};
+use portfolio::config::Cli;
+use portfolio::{cli, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -15,7 +14,7 @@ async fn main() -> ExitCode {
         Err(e) => e.exit(),
     };
     telemetry::init(&cli.log_filter, cli.log_format);
-    match run(cli, &matches).await {
+    match cli::run(cli, &matches).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e}");
@@ -23,198 +22,4 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-async fn run(cli: Cli, matches: &ArgMatches) -> Result<(), Box<dyn std::error::Error>> {
-    match cli.command {
-        None => serve(&cli.database_url, &cli.serve).await,
-        Some(Command::Serve(args)) => serve(&cli.database_url, &args).await,
-        Some(Command::Config(serve_args)) => {
-            let top = Cli::command();
-            let mut rows: Vec<(String, String, String)> = config::effective(&top, matches)
-                .into_iter()
-                .filter(|(name, _, _)| {
-                    matches!(name.as_str(), "database-url" | "log-filter" | "log-format")
-                })
-                .collect();
-            if let (Some(sub), Some(sub_matches)) = (
-                top.find_subcommand("config"),
-                matches.subcommand_matches("config"),
-            ) {
-                rows.extend(config::effective(sub, sub_matches));
-            }
-            // Settings left unset take a value from the engine or the host: show which.
-            let sqlite = cli.database_url.starts_with("sqlite:");
-            let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-            for (name, value, source) in &mut rows {
-                if value != "(not set)" {
-                    continue;
-                }
-                let derived = match name.as_str() {
-                    "anonymous-read" => {
-                        let (on, why) = config::anonymous_read(&serve_args, &cli.database_url);
-                        Some((on.to_string(), why))
-                    }
-                    "db-max-connections" => {
-                        Some((if sqlite { "4" } else { "10" }.to_owned(), "engine default"))
-                    }
-                    "max-concurrent-operations" => Some((cores.to_string(), "CPU cores")),
-                    _ => None,
-                };
-                if let Some((v, why)) = derived {
-                    *value = v;
-                    *source = why.to_owned();
-                }
-            }
-            let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
-            for (name, value, source) in rows {
-                println!("{name:<width$}  {value}  ({source})");
-            }
-            Ok(())
-        }
-        Some(Command::Export { output }) => {
-            let (conn, _) = db::connect(&cli.database_url, None).await?;
-            db::migrate(&conn).await?;
-            let started = std::time::Instant::now();
-            let rows = match output {
-                Some(path) => {
-                    let file = std::fs::File::create(&path)?;
-                    let mut out = std::io::BufWriter::new(file);
-                    transfer::export(&conn, &mut out).await?
-                }
-                None => {
-                    let stdout = std::io::stdout();
-                    let mut out = std::io::BufWriter::new(stdout.lock());
-                    transfer::export(&conn, &mut out).await?
-                }
-            };
-            eprintln!(
-                "exported {rows} rows in {:.1} s",
-                started.elapsed().as_secs_f64()
-            );
-            Ok(())
-        }
-        Some(Command::Import { file }) => {
-            let document =
-                std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-            let (conn, _) = db::connect(&cli.database_url, None).await?;
-            db::migrate(&conn).await?;
-            let started = std::time::Instant::now();
-            let rows = transfer::import(&conn, &document).await?;
-            println!(
-                "imported {rows} rows in {:.1} s",
-                started.elapsed().as_secs_f64()
-            );
-            Ok(())
-        }
-        Some(Command::Schema) => {
-            print!("{}", graphql::sdl());
-            Ok(())
-        }
-        Some(Command::Migrate) => {
-            let (conn, _) = db::connect(&cli.database_url, None).await?;
-            db::migrate(&conn).await?;
-            println!("migrations applied");
-            Ok(())
-        }
-        Some(Command::Token { action }) => {
-            let (conn, _) = db::connect(&cli.database_url, None).await?;
-            db::migrate(&conn).await?;
-            token(&conn, action).await
-        }
-        Some(Command::Seed { set }) => {
-            let (conn, _) = db::connect(&cli.database_url, None).await?;
-            db::migrate(&conn).await?;
-            if !seed::is_empty(&conn).await? {
-                return Err(
-                    "the database is not empty; data sets load only into an empty database".into(),
-                );
-            }
-            let started = std::time::Instant::now();
-            let counts = match set {
-                SeedSet::Demo => seed::demo::load(&conn).await?.to_string(),
-                SeedSet::Synthetic { scale } => seed::synthetic::load(&conn, scale as usize)
-                    .await?
-                    .to_string(),
-            };
-            println!(
-                "loaded {counts} in {:.1} s",
-                started.elapsed().as_secs_f64()
-            );
-            Ok(())
-        }
-    }
-}
-
-async fn token(
-    conn: &sea_orm::DatabaseConnection,
-    action: TokenCommand,
-) -> Result<(), Box<dyn std::error::Error>> {
-    match action {
-        TokenCommand::Create {
-            email,
-            name,
-            scope,
-            label,
-            expires_in_days,
-        } => {
-            let issued = tokens::create(
-                conn,
-                tokens::TokenRequest {
-                    email,
-                    person_name: name,
-                    scope: scope.into(),
-                    label,
-                    expires_at: expires_in_days
-                        .map(|d| chrono::Utc::now() + chrono::Duration::days(i64::from(d))),
-                },
-            )
-            .await?;
-            eprintln!(
-                "token {} for {} (person {}), scope {}{}; shown once, keep it secret:",
-                issued.id,
-                issued.email,
-                issued.person_id,
-                issued.scope.as_str(),
-                issued
-                    .expires_at
-                    .map(|t| format!(", expires {}", t.to_rfc3339()))
-                    .unwrap_or_default()
-            );
-            println!("{}", issued.token);
-            Ok(())
-        }
-        TokenCommand::Revoke { id } => {
-            let row = tokens::revoke(conn, id).await?;
-            println!("token {} ({}) revoked", row.id, row.name);
-            Ok(())
-        }
-    }
-}
-
-async fn serve(
-    database_url: &str,
-    args: &portfolio::config::ServeArgs,
-) -> Result<(), Box<dyn std::error::Error>> {
-    let app = Application::build(database_url, args).await?;
-    let (anonymous, why) = app.anonymous_read();
-    println!(
-        "Reads without a token: {} ({why}; `--anonymous-read` sets it)",
-        if anonymous { "allowed" } else { "refused" }
-    );
-    if !app.demo_tokens().is_empty() {
-        println!(
-            "\nDemo tokens (valid 30 days; a restart issues new ones). In GraphiQL, add the header"
-        );
-        println!("  {{\"Authorization\": \"Bearer <token>\"}}");
-        for t in app.demo_tokens() {
-            println!(
-                "\n  {:<10} {}\n             {}",
-                t.persona, t.description, t.token
-            );
-        }
-        println!("\nGraphiQL: http://127.0.0.1:{}/\n", app.port());
-    }
-    app.run_until_stopped().await?;
-    Ok(())
 }

@@ -118,7 +118,7 @@ impl Application {
         };
         let governance = Governance::new(db.clone(), bus.clone());
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let operations = args.max_concurrent_operations.unwrap_or(2 * cores).max(1);
+        let (operations, _) = crate::config::concurrent_operations(args.max_concurrent_operations);
         let connections = Arc::default();
         let state = AppState {
             schema: graphql::build_schema(db.clone(), governance, limits),

@@ -537,6 +537,13 @@ fn the_config_command_shows_each_setting_its_source_and_no_password() {
             && line("anonymous-read").ends_with("(off unless the embedded default or --demo)")
     );
     assert!(line("db-max-connections").contains(" 10 "));
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let operations = line("max-concurrent-operations");
+    assert!(
+        operations.contains(&format!(" {} ", 2 * cores))
+            && operations.ends_with("(twice the CPU cores)"),
+        "{operations}"
+    );
     // Every serve flag is listed.
     for flag in [
         "bind",
@@ -550,6 +557,8 @@ fn the_config_command_shows_each_setting_its_source_and_no_password() {
         "slow-request",
         "ws-ping-interval",
         "event-buffer",
+        "rate-limit",
+        "rate-burst",
         "log-format",
         "log-filter",
     ] {
