@@ -35,6 +35,10 @@ pub enum AppError {
     /// `retry_after` seconds (HTTP 429 with `Retry-After`).
     #[error("{message}")]
     RateLimited { message: String, retry_after: u64 },
+    /// An automatic persisted query names a hash this instance does not know: the client
+    /// sends the document once (Apollo's protocol; the message is the one clients look for).
+    #[error("PersistedQueryNotFound")]
+    PersistedQueryNotFound,
     /// A live subscription missed events (it fell behind, or its instance lost the database
     /// for a moment); it goes on with the next ones, and the client should refetch.
     #[error("{0}")]
@@ -60,6 +64,7 @@ impl AppError {
             Self::LimitExceeded(_) => "LIMIT_EXCEEDED",
             Self::EventsMissed(_) => "EVENTS_MISSED",
             Self::RateLimited { .. } => "RATE_LIMITED",
+            Self::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
             Self::Database(_) | Self::Internal(_) => "INTERNAL",
         }
     }
@@ -123,6 +128,7 @@ impl From<Arc<AppError>> for AppError {
                 Self::InvalidTransition(m) => Self::InvalidTransition(m.clone()),
                 Self::LimitExceeded(m) => Self::LimitExceeded(m.clone()),
                 Self::EventsMissed(m) => Self::EventsMissed(m.clone()),
+                Self::PersistedQueryNotFound => Self::PersistedQueryNotFound,
                 Self::RateLimited {
                     message,
                     retry_after,

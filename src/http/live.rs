@@ -317,11 +317,7 @@ fn started(message: &[u8]) -> Option<String> {
 
 /// The `error` message refusing operation `id` with `err` (both protocols use this shape).
 fn refusal(id: &str, err: &AppError) -> String {
-    let mut extensions = serde_json::json!({ "code": err.code() });
-    if let Some(secs) = err.retry_after() {
-        extensions["retryAfter"] = secs.into();
-    }
-    let error = serde_json::json!({ "message": err.public_message(), "extensions": extensions });
+    let error = super::error_json(err);
     serde_json::json!({ "type": "error", "id": id, "payload": [error] }).to_string()
 }
 

@@ -103,24 +103,32 @@ pub fn routes(graphiql: bool) -> impl Fn(&mut web::ServiceConfig) + Clone {
     }
 }
 
-/// A GraphQL response carrying only an error, with its code (and `Retry-After` for a
-/// caller over its rate).
-fn error_response(status: StatusCode, err: AppError) -> HttpResponse {
+/// The GraphQL error of `err`: its public message and `extensions` with its code (and, for
+/// a caller over its rate, `retryAfter`). Every error the HTTP layer answers itself — over
+/// POST, GET, the exports and the WebSocket — is written by this one function.
+pub(crate) fn error_json(err: &AppError) -> serde_json::Value {
     let mut extensions = serde_json::json!({ "code": err.code() });
-    let retry_after = err.retry_after();
-    if let Some(secs) = retry_after {
+    if let Some(secs) = err.retry_after() {
         extensions["retryAfter"] = secs.into();
     }
-    let body = serde_json::json!({
-        "errors": [{ "message": err.public_message(), "extensions": extensions }]
-    });
+    serde_json::json!({ "message": err.public_message(), "extensions": extensions })
+}
+
+/// A GraphQL answer carrying only `err`: `{"errors": [error_json(err)]}`.
+pub(crate) fn error_body(err: &AppError) -> serde_json::Value {
+    serde_json::json!({ "errors": [error_json(err)] })
+}
+
+/// The HTTP answer carrying only `err`, with `status` (and `Retry-After` for a caller over
+/// its rate).
+fn error_response(status: StatusCode, err: AppError) -> HttpResponse {
     let mut response = HttpResponse::build(status);
-    if let Some(secs) = retry_after {
+    if let Some(secs) = err.retry_after() {
         response.insert_header((RETRY_AFTER, secs.to_string()));
     }
     response
         .content_type("application/graphql-response+json")
-        .json(body)
+        .json(error_body(&err))
 }
 
 /// Authenticates a request and takes `operations` from its caller's rate limit. Refused
