@@ -18,6 +18,7 @@ use crate::error::AppError;
 use crate::store::listing::{Filter, List};
 use crate::store::lookup::{self, Children, HasId, Tally, Upcoming};
 use crate::store::page::{self, ModelOf, PageRows};
+use crate::store::relations;
 use crate::store::rows::{Columns, Decode};
 
 /// The request's loader; resolvers reach it through [`loader`].
@@ -350,24 +351,22 @@ impl Loader<ImpactedOfferings> for Loaders {
             })
             .collect();
         let mut out = HashMap::new();
-        for (ids, link, column, key) in [
+        for (ids, services, key) in [
             (
                 changes,
-                "change_service",
-                "change_id",
+                relations::services_of_change(),
                 ImpactedOfferings::OfChange as fn(i64) -> ImpactedOfferings,
             ),
             (
                 releases,
-                "release_service",
-                "release_id",
+                relations::services_of_release(),
                 ImpactedOfferings::OfRelease,
             ),
         ] {
             if ids.is_empty() {
                 continue;
             }
-            let mut found = lookup::impacted_offerings(&self.db, link, column, &ids)
+            let mut found = lookup::impacted_offerings(&self.db, services, &ids)
                 .await
                 .map_err(shared)?;
             for id in ids {

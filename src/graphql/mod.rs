@@ -20,7 +20,8 @@ use sea_orm::{DatabaseConnection, EntityTrait};
 
 use crate::domain::Governance;
 use crate::error::AppError;
-use crate::store::lookup::{Children, HasId};
+use crate::store::lookup::HasId;
+use crate::store::relations::Relation;
 use loaders::{AppLoader, ById, ChildrenOf, LoadError, Loaders};
 
 /// The schema served at `/graphql`.
@@ -132,19 +133,20 @@ where
         .ok_or_else(|| AppError::Internal(format!("dangling reference to id {id}")).into())
 }
 
-/// Loads the children of `parent` through `spec`.
-pub async fn children<E>(
+/// Loads the `C` children of the `P` row `parent` through `relation`.
+pub async fn children<P, C>(
     ctx: &Context<'_>,
-    spec: Children,
+    relation: Relation<P, C>,
     parent: i64,
-) -> async_graphql::Result<Arc<Vec<E::Model>>>
+) -> async_graphql::Result<Arc<Vec<C::Model>>>
 where
-    E: EntityTrait,
-    E::Model: Clone + Send + Sync,
-    Loaders: Loader<ChildrenOf<E>, Value = Arc<Vec<E::Model>>, Error = LoadError>,
+    P: EntityTrait,
+    C: EntityTrait,
+    C::Model: Clone + Send + Sync,
+    Loaders: Loader<ChildrenOf<C>, Value = Arc<Vec<C::Model>>, Error = LoadError>,
 {
     Ok(loader(ctx)
-        .load_one(ChildrenOf::<E>::new(spec, parent))
+        .load_one(ChildrenOf::<C>::new(relation.spec(), parent))
         .await
         .map_err(AppError::from)?
         .unwrap_or_default())

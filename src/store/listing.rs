@@ -190,22 +190,19 @@ impl Filter for ServiceFilter {
     fn via(scope: ServiceScope) -> Via {
         match scope {
             ServiceScope::Root => Via::Root,
-            ServiceScope::Owner => Via::Column("owner_id"),
-            ServiceScope::Offering => Via::Junction {
-                table: "offering_service",
-                child: "service_id",
-                parent: "offering_id",
-            },
-            ServiceScope::Change => Via::Junction {
-                table: "change_service",
-                child: "service_id",
-                parent: "change_id",
-            },
-            ServiceScope::Release => Via::Junction {
-                table: "release_service",
-                child: "service_id",
-                parent: "release_id",
-            },
+            ServiceScope::Owner => Via::column(service::Column::OwnerId),
+            ServiceScope::Offering => Via::junction(
+                offering_service::Column::ServiceId,
+                offering_service::Column::OfferingId,
+            ),
+            ServiceScope::Change => Via::junction(
+                change_service::Column::ServiceId,
+                change_service::Column::ChangeId,
+            ),
+            ServiceScope::Release => Via::junction(
+                release_service::Column::ServiceId,
+                release_service::Column::ReleaseId,
+            ),
         }
     }
     fn condition(&self, _: ServiceScope) -> Condition {
@@ -241,11 +238,10 @@ impl Filter for OfferingFilter {
     fn via(scope: OfferingScope) -> Via {
         match scope {
             OfferingScope::Root => Via::Root,
-            OfferingScope::Service => Via::Junction {
-                table: "offering_service",
-                child: "offering_id",
-                parent: "service_id",
-            },
+            OfferingScope::Service => Via::junction(
+                offering_service::Column::OfferingId,
+                offering_service::Column::ServiceId,
+            ),
         }
     }
     fn condition(&self, _: OfferingScope) -> Condition {
@@ -336,7 +332,7 @@ impl Filter for ProjectFilter {
     fn via(scope: ProjectScope) -> Via {
         match scope {
             ProjectScope::Root => Via::Root,
-            ProjectScope::Manager => Via::Column("manager_id"),
+            ProjectScope::Manager => Via::column(project::Column::ManagerId),
         }
     }
     fn condition(&self, _: ProjectScope) -> Condition {
@@ -416,19 +412,17 @@ impl Filter for ChangeFilter {
     fn via(scope: ChangeScope) -> Via {
         match scope {
             ChangeScope::Root => Via::Root,
-            ChangeScope::Project => Via::Column("project_id"),
-            ChangeScope::Model => Via::Column("model_id"),
-            ChangeScope::Requester => Via::Column("requested_by_id"),
-            ChangeScope::Service => Via::Junction {
-                table: "change_service",
-                child: "change_id",
-                parent: "service_id",
-            },
-            ChangeScope::Release => Via::Junction {
-                table: "release_change",
-                child: "change_id",
-                parent: "release_id",
-            },
+            ChangeScope::Project => Via::column(change::Column::ProjectId),
+            ChangeScope::Model => Via::column(change::Column::ModelId),
+            ChangeScope::Requester => Via::column(change::Column::RequestedById),
+            ChangeScope::Service => Via::junction(
+                change_service::Column::ChangeId,
+                change_service::Column::ServiceId,
+            ),
+            ChangeScope::Release => Via::junction(
+                release_change::Column::ChangeId,
+                release_change::Column::ReleaseId,
+            ),
         }
     }
     fn junction_copy(scope: ChangeScope, column: &str) -> Option<&'static str> {
@@ -525,12 +519,11 @@ impl Filter for ReleaseFilter {
     fn via(scope: ReleaseScope) -> Via {
         match scope {
             ReleaseScope::Root => Via::Root,
-            ReleaseScope::Project => Via::Column("project_id"),
-            ReleaseScope::Service => Via::Junction {
-                table: "release_service",
-                child: "release_id",
-                parent: "service_id",
-            },
+            ReleaseScope::Project => Via::column(release::Column::ProjectId),
+            ReleaseScope::Service => Via::junction(
+                release_service::Column::ReleaseId,
+                release_service::Column::ServiceId,
+            ),
         }
     }
     fn condition(&self, _: ReleaseScope) -> Condition {
@@ -576,7 +569,7 @@ impl Filter for AuditFilter {
     fn via(scope: AuditScope) -> Via {
         match scope {
             AuditScope::Root => Via::Root,
-            AuditScope::Entity(_) => Via::Column("entity_id"),
+            AuditScope::Entity(_) => Via::column(audit_event::Column::EntityId),
         }
     }
     fn condition(&self, scope: AuditScope) -> Condition {

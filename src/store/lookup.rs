@@ -5,11 +5,11 @@ use std::collections::HashMap;
 
 use entity::*;
 use sea_orm::sea_query::{Alias, Asterisk, Condition, Expr, ExprTrait, JoinType, Order, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityName, EntityTrait, QueryFilter};
 
 use super::page::{Via, id_in, select_columns};
 use super::rows::{self, Columns, Decode, Decoder, Rows};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 /// Models with a surrogate `id`.
 pub trait HasId {
@@ -143,35 +143,47 @@ fn group<M: Decode>(found: Rows, columns: Columns) -> AppResult<HashMap<i64, Vec
 }
 
 /// The offerings that include any service touched by each parent (a change or a release),
-/// through `link` (`change_service` or `release_service`) and `offering_service`.
+/// through `services` (the parent's junction to its services, see `relations`) and
+/// `offering_service`.
 pub async fn impacted_offerings<C: ConnectionTrait>(
     db: &C,
-    link: &'static str,
-    parent_column: &'static str,
+    services: Via,
     parents: &[i64],
 ) -> AppResult<HashMap<i64, Vec<service_offering::Model>>> {
-    let so = Alias::new("service_offering");
-    let os = Alias::new("offering_service");
-    let l = Alias::new(link);
+    let Via::Junction {
+        table: link,
+        child: service_column,
+        parent: parent_column,
+    } = services
+    else {
+        return Err(AppError::Internal(format!(
+            "impacted offerings go through a junction of services, not {services:?}"
+        )));
+    };
+    let so = service_offering::Entity.table_name();
+    let os = offering_service::Entity.table_name();
     let mut q = Query::select();
     q.distinct()
-        .column((so.clone(), Asterisk))
+        .column((Alias::new(so), Asterisk))
         .expr_as(
-            Expr::col((l.clone(), Alias::new(parent_column))),
+            Expr::col((Alias::new(link), Alias::new(parent_column))),
             Alias::new("__parent"),
         )
-        .from(so.clone())
+        .from(Alias::new(so))
         .inner_join(
-            os.clone(),
-            Expr::col((os.clone(), Alias::new("offering_id")))
-                .equals((so.clone(), Alias::new("id"))),
+            Alias::new(os),
+            Expr::col((Alias::new(os), offering_service::Column::OfferingId))
+                .equals((Alias::new(so), service_offering::Column::Id)),
         )
         .inner_join(
-            l.clone(),
-            Expr::col((l.clone(), Alias::new("service_id"))).equals((os, Alias::new("service_id"))),
+            Alias::new(link),
+            Expr::col((Alias::new(link), Alias::new(service_column)))
+                .equals((Alias::new(os), offering_service::Column::ServiceId)),
         )
-        .and_where(Expr::col((l, Alias::new(parent_column))).is_in(parents.iter().copied()))
-        .order_by((so, Alias::new("id")), Order::Asc);
+        .and_where(
+            Expr::col((Alias::new(link), Alias::new(parent_column))).is_in(parents.iter().copied()),
+        )
+        .order_by((Alias::new(so), service_offering::Column::Id), Order::Asc);
     group(db.query_all(&q).await?.into(), Columns::ALL)
 }
 

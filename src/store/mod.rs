@@ -9,5 +9,6 @@ pub mod export;
 pub mod listing;
 pub mod lookup;
 pub mod page;
+pub mod relations;
 pub mod reporting;
 pub mod rows;

@@ -2,23 +2,12 @@
 
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::{blackout_window, service};
+use entity::blackout_window;
 
 use super::{Change, Service, wrapper};
 use crate::graphql::children;
 use crate::graphql::ids::{Kind, encode};
-use crate::store::lookup::Children;
-use crate::store::page::Via;
-
-const SERVICES_OF_WINDOW: Children = Children {
-    table: "service",
-    via: Via::Junction {
-        table: "blackout_window_service",
-        child: "service_id",
-        parent: "window_id",
-    },
-    order_by: "id",
-};
+use crate::store::relations;
 
 wrapper!(
     /// A blackout window (a change freeze): STANDARD and NORMAL changes may not be scheduled
@@ -51,12 +40,12 @@ impl BlackoutWindow {
     }
     /// The services it covers; empty when it covers every service.
     async fn services(&self, ctx: &Context<'_>) -> Result<Vec<Service>> {
-        let rows = children::<service::Entity>(ctx, SERVICES_OF_WINDOW, self.0.id).await?;
+        let rows = children(ctx, relations::services_of_window(), self.0.id).await?;
         Ok(rows.iter().cloned().map(Service).collect())
     }
     /// Whether it covers every service (it names none).
     async fn covers_all_services(&self, ctx: &Context<'_>) -> Result<bool> {
-        let rows = children::<service::Entity>(ctx, SERVICES_OF_WINDOW, self.0.id).await?;
+        let rows = children(ctx, relations::services_of_window(), self.0.id).await?;
         Ok(rows.is_empty())
     }
     /// When it was declared.

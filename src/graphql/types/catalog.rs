@@ -14,30 +14,13 @@ use crate::graphql::loaders::{OpenChangesOf, UpcomingReleasesOf};
 use crate::graphql::narrow::Narrow;
 use crate::graphql::{by_opt_id, children, loader, required};
 use crate::store::listing::{self, ChangeScope, OfferingScope, ReleaseScope};
-use crate::store::lookup::Children;
-use crate::store::page::Via;
+use crate::store::relations;
 
 wrapper!(
     /// A service of the portfolio (a Product of the Four Ps), owned by a person, delivered to
     /// consumers through offerings, changed by changes and released by releases.
     Service, service::Model
 );
-
-pub(crate) const SERVICE_PARTNERS: Children = Children {
-    table: "service_partner",
-    via: Via::Column("service_id"),
-    order_by: "partner_id",
-};
-const PARTNER_SERVICES: Children = Children {
-    table: "service_partner",
-    via: Via::Column("partner_id"),
-    order_by: "service_id",
-};
-const OFFERING_COMPONENTS: Children = Children {
-    table: "offering_component",
-    via: Via::Column("offering_id"),
-    order_by: "id",
-};
 
 impl Narrow for Service {
     type Entity = service::Entity;
@@ -117,7 +100,7 @@ impl Service {
     }
     /// Partners (suppliers, manufacturers, vendors) involved, with their role.
     async fn partners(&self, ctx: &Context<'_>) -> Result<Vec<ServicePartner>> {
-        let links = children::<service_partner::Entity>(ctx, SERVICE_PARTNERS, self.0.id).await?;
+        let links = children(ctx, relations::partners_of_service(), self.0.id).await?;
         Ok(links.iter().cloned().map(ServicePartner).collect())
     }
     /// Changes that touch this service.
@@ -222,7 +205,7 @@ impl Partner {
     }
     /// The services this partner is involved in, with its role in each.
     async fn services(&self, ctx: &Context<'_>) -> Result<Vec<ServicePartner>> {
-        let links = children::<service_partner::Entity>(ctx, PARTNER_SERVICES, self.0.id).await?;
+        let links = children(ctx, relations::services_of_partner(), self.0.id).await?;
         Ok(links.iter().cloned().map(ServicePartner).collect())
     }
     /// When the partner was recorded.
@@ -331,8 +314,7 @@ impl ServiceOffering {
         ctx: &Context<'_>,
         #[graphql(desc = "Only components of this kind.")] kind: Option<OfferingComponentKind>,
     ) -> Result<Vec<OfferingComponent>> {
-        let all =
-            children::<offering_component::Entity>(ctx, OFFERING_COMPONENTS, self.0.id).await?;
+        let all = children(ctx, relations::components_of_offering(), self.0.id).await?;
         let wanted: Option<entity::OfferingComponentKind> = kind.map(Into::into);
         Ok(all
             .iter()

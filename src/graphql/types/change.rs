@@ -16,30 +16,9 @@ use crate::graphql::narrow::{self, Narrow};
 use crate::graphql::viewer::{self, Viewer};
 use crate::graphql::{by_opt_id, children, loader, required};
 use crate::store::listing::{self, AuditScope, ChangeScope, ReleaseScope, ServiceScope};
-use crate::store::lookup::Children;
 use crate::store::lookup::Tally;
-use crate::store::page::Via;
+use crate::store::relations;
 use sea_orm::Iterable;
-
-const APPROVALS_OF_CHANGE: Children = Children {
-    table: "approval",
-    via: Via::Column("change_id"),
-    order_by: "id",
-};
-const RELEASES_OF_PROJECT: Children = Children {
-    table: "release",
-    via: Via::Column("project_id"),
-    order_by: "id",
-};
-const RELEASES_OF_CHANGE: Children = Children {
-    table: "release",
-    via: Via::Junction {
-        table: "release_change",
-        child: "release_id",
-        parent: "change_id",
-    },
-    order_by: "id",
-};
 
 /// How many items are in one state (or of one kind).
 #[derive(SimpleObject, Clone, Debug)]
@@ -160,10 +139,10 @@ impl Change {
         &self,
         ctx: &Context<'_>,
     ) -> Result<std::sync::Arc<Vec<approval::Model>>> {
-        children::<approval::Entity>(ctx, APPROVALS_OF_CHANGE, self.0.id).await
+        children(ctx, relations::approvals_of_change(), self.0.id).await
     }
     async fn release_rows(&self, ctx: &Context<'_>) -> Result<std::sync::Arc<Vec<release::Model>>> {
-        children::<release::Entity>(ctx, RELEASES_OF_CHANGE, self.0.id).await
+        children(ctx, relations::releases_of_change(), self.0.id).await
     }
 }
 
@@ -262,7 +241,7 @@ impl Change {
     async fn releases(&self, ctx: &Context<'_>) -> Result<Vec<Release>> {
         // Only the columns the client selected: the releases of a portal page's changes.
         let key = ChildrenOf::<release::Entity>::narrowed(
-            RELEASES_OF_CHANGE,
+            relations::releases_of_change().spec(),
             self.0.id,
             narrow::of_field::<Release>(ctx),
         );
@@ -553,7 +532,7 @@ impl Project {
     /// Its next release: the not yet deployed one (PLANNED..READY) planned soonest; null
     /// when none is coming.
     async fn next_release(&self, ctx: &Context<'_>) -> Result<Option<Release>> {
-        let rows = children::<release::Entity>(ctx, RELEASES_OF_PROJECT, self.0.id).await?;
+        let rows = children(ctx, relations::releases_of_project(), self.0.id).await?;
         Ok(rows
             .iter()
             .filter(|r| rules::release_open(r.status))

@@ -11,24 +11,7 @@ use crate::graphql::ids::{Kind, encode};
 use crate::graphql::inputs::ChangeFilter;
 use crate::graphql::{children, many, required};
 use crate::store::listing::{self, ChangeScope, ProjectScope, ServiceScope};
-use crate::store::lookup::Children;
-use crate::store::page::Via;
-
-const ROLES_OF_PERSON: Children = Children {
-    table: "process_role_assignment",
-    via: Via::Column("person_id"),
-    order_by: "id",
-};
-const ROLES_OF_PROCESS: Children = Children {
-    table: "process_role_assignment",
-    via: Via::Column("process_id"),
-    order_by: "id",
-};
-const POLICIES_OF_PROCESS: Children = Children {
-    table: "policy",
-    via: Via::Column("process_id"),
-    order_by: "id",
-};
+use crate::store::relations;
 
 wrapper!(
     /// A person (the People of the Four Ps): skills, process roles, owned services, requested
@@ -56,8 +39,7 @@ impl Person {
     }
     /// Process roles this person holds.
     async fn process_roles(&self, ctx: &Context<'_>) -> Result<Vec<ProcessRoleAssignment>> {
-        let rows =
-            children::<process_role_assignment::Entity>(ctx, ROLES_OF_PERSON, self.0.id).await?;
+        let rows = children(ctx, relations::roles_of_person(), self.0.id).await?;
         Ok(rows.iter().cloned().map(ProcessRoleAssignment).collect())
     }
     /// Services this person owns.
@@ -149,8 +131,7 @@ wrapper!(
 
 impl Process {
     async fn holders(&self, ctx: &Context<'_>, role: entity::ProcessRole) -> Result<Vec<Person>> {
-        let rows =
-            children::<process_role_assignment::Entity>(ctx, ROLES_OF_PROCESS, self.0.id).await?;
+        let rows = children(ctx, relations::roles_of_process(), self.0.id).await?;
         let mut ids: Vec<i64> = rows
             .iter()
             .filter(|a| a.role == role)
@@ -203,13 +184,12 @@ impl Process {
     }
     /// Every role assignment, with its scope.
     async fn role_assignments(&self, ctx: &Context<'_>) -> Result<Vec<ProcessRoleAssignment>> {
-        let rows =
-            children::<process_role_assignment::Entity>(ctx, ROLES_OF_PROCESS, self.0.id).await?;
+        let rows = children(ctx, relations::roles_of_process(), self.0.id).await?;
         Ok(rows.iter().cloned().map(ProcessRoleAssignment).collect())
     }
     /// The rules that govern the process, e.g. "All incidents must be logged".
     async fn policies(&self, ctx: &Context<'_>) -> Result<Vec<Policy>> {
-        let rows = children::<policy::Entity>(ctx, POLICIES_OF_PROCESS, self.0.id).await?;
+        let rows = children(ctx, relations::policies_of_process(), self.0.id).await?;
         Ok(rows.iter().cloned().map(Policy).collect())
     }
 }

@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
-use entity::{change, project, release};
+use entity::{project, release};
 
 use super::{AuditEvent, Change, Project, ReleaseTransition, Service, ServiceOffering, wrapper};
 use crate::domain::rules;
@@ -16,25 +16,7 @@ use crate::graphql::narrow::Narrow;
 use crate::graphql::viewer::{self, Viewer};
 use crate::graphql::{by_opt_id, children, loader};
 use crate::store::listing::{self, AuditScope, ChangeScope, ServiceScope};
-use crate::store::lookup::Children;
-use crate::store::page::Via;
-
-const NEXT_RELEASE: Children = Children {
-    table: "release",
-    via: Via::Column("previous_id"),
-    order_by: "id",
-};
-
-/// The changes a release packages, all of them (for the rules; the `changes` field pages).
-pub(crate) const CHANGES_OF_RELEASE: Children = Children {
-    table: "change",
-    via: Via::Junction {
-        table: "release_change",
-        child: "change_id",
-        parent: "release_id",
-    },
-    order_by: "id",
-};
+use crate::store::relations;
 
 wrapper!(
     /// A release: under the authority of Change, Release Management builds, tests and
@@ -102,7 +84,7 @@ impl Release {
     }
     /// The release that follows this one in a sequence (sequences are chains: at most one).
     async fn next(&self, ctx: &Context<'_>) -> Result<Option<Release>> {
-        Ok(children::<release::Entity>(ctx, NEXT_RELEASE, self.0.id)
+        Ok(children(ctx, relations::next_releases(), self.0.id)
             .await?
             .first()
             .cloned()
@@ -169,7 +151,7 @@ impl Release {
     async fn available_transitions(&self, ctx: &Context<'_>) -> Result<Vec<ReleaseTransition>> {
         let (roles, changes, previous) = futures_util::try_join!(
             viewer::roles(ctx),
-            children::<change::Entity>(ctx, CHANGES_OF_RELEASE, self.0.id),
+            children(ctx, relations::changes_of_release(), self.0.id),
             by_opt_id::<release::Entity>(ctx, self.0.previous_id),
         )?;
         let facts = rules::ReleaseFacts {
