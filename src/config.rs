@@ -64,11 +64,17 @@ pub fn anonymous_read(args: &ServeArgs, database_url: &str) -> (bool, &'static s
 pub fn pool_size(database_url: &str, setting: Option<u32>) -> (u32, &'static str) {
     let sqlite = database_url.starts_with("sqlite:");
     match setting {
-        _ if sqlite && crate::db::is_memory(database_url) => (1, "in-memory SQLite"),
+        _ if sqlite && is_memory(database_url) => (1, "in-memory SQLite"),
         Some(n) => (n, "set"),
         None if sqlite => (4, "engine default"),
         None => (10, "engine default"),
     }
+}
+
+/// Whether a SQLite URL names an in-memory database, whose every connection would be a
+/// separate, empty database.
+fn is_memory(url: &str) -> bool {
+    url.contains(":memory:") || url.contains("mode=memory")
 }
 
 /// GraphQL operations executed at once, and why: as set, else twice the CPU cores (one

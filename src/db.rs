@@ -21,12 +21,6 @@ impl StatementCounter {
     }
 }
 
-/// Whether a SQLite URL names an in-memory database, whose every connection would be a
-/// separate, empty database.
-pub(crate) fn is_memory(url: &str) -> bool {
-    url.contains(":memory:") || url.contains("mode=memory")
-}
-
 /// Whether a PostgreSQL host is this machine: a loopback name or address, or a socket path.
 fn is_loopback(host: &str) -> bool {
     host == "localhost"

@@ -2,21 +2,22 @@
 //!
 //! Layers, from the inside out:
 //! - `entity`, `migration` (workspace crates): tables and schema, no web.
-//! - [`store`]: batched, web-free read queries (keyset pages, look-ups).
-//! - [`graphql`]: the schema; thin resolvers over loaders and the store.
+//! - `portfolio-core` (workspace crate, re-exported here as [`domain`], [`store`], [`auth`],
+//!   [`error`]): the use cases and rules, the batched read queries; no web, which the
+//!   compiler enforces.
+//! - [`graphql`]: the schema; thin resolvers over loaders, the store and the use cases.
 //! - [`http`] and [`startup`]: actix-web wiring, the one place that knows about HTTP.
 
-pub mod auth;
+pub use portfolio_core::{auth, domain, error, store};
+
+pub mod bulk;
 pub mod cli;
 pub mod config;
 pub mod db;
-pub mod domain;
-pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod relay;
 pub mod seed;
 pub mod startup;
-pub mod store;
 pub mod telemetry;
 pub mod transfer;

@@ -21,8 +21,8 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::bulk;
 use crate::error::{AppError, AppResult};
-use crate::seed::bulk;
 
 /// What the document says it is.
 pub const FORMAT: &str = "service-portfolio-graph/portfolio";

@@ -23,7 +23,7 @@ use crate::store::page::{Cursor, ModelOf, PageArgs};
 pub struct Conn<N: OutputType> {
     has_previous_page: bool,
     has_next_page: bool,
-    edges: Vec<Edge<Cursor, N, EmptyFields>>,
+    edges: Vec<Edge<EdgeCursor, N, EmptyFields>>,
     total: TotalCount,
 }
 
@@ -54,7 +54,7 @@ impl<N: OutputType> Conn<N> {
     }
 
     /// A list of edges.
-    async fn edges(&self) -> &[Edge<Cursor, N, EmptyFields>] {
+    async fn edges(&self) -> &[Edge<EdgeCursor, N, EmptyFields>] {
         &self.edges
     }
 
@@ -69,7 +69,10 @@ impl<N: OutputType> Conn<N> {
     }
 }
 
-impl CursorType for Cursor {
+/// A store cursor as the engine's edges carry it.
+pub struct EdgeCursor(Cursor);
+
+impl CursorType for EdgeCursor {
     type Error = &'static str;
 
     /// Cursors arrive as plain `after` / `before` strings and are checked against the
@@ -79,7 +82,7 @@ impl CursorType for Cursor {
     }
 
     fn encode_cursor(&self) -> String {
-        self.encode()
+        self.0.encode()
     }
 }
 
@@ -130,7 +133,7 @@ where
         edges: page
             .rows
             .into_iter()
-            .map(|(cursor, m)| Edge::new(cursor, N::from(m)))
+            .map(|(cursor, m)| Edge::new(EdgeCursor(cursor), N::from(m)))
             .collect(),
         total: TotalCount(Box::new(key)),
     };

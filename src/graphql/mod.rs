@@ -15,7 +15,7 @@ pub mod viewer;
 use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
-use async_graphql::{Context, ErrorExtensions, Schema};
+use async_graphql::{Context, Schema};
 use sea_orm::{DatabaseConnection, EntityTrait};
 
 use crate::domain::Governance;
@@ -70,10 +70,51 @@ pub fn sdl() -> String {
     .sdl()
 }
 
-impl From<AppError> for async_graphql::Error {
-    fn from(err: AppError) -> Self {
-        let code = err.code();
-        async_graphql::Error::new(err.public_message()).extend_with(|_, ext| ext.set("code", code))
+/// Gives every error raised from an [`AppError`] its stable code and public message.
+///
+/// Resolvers return `AppError`s with `?` (async-graphql keeps the error as the source of the
+/// GraphQL error it makes); this reads the source back, on every transport, in one place.
+/// A database cause is logged here and never sent.
+pub fn coded(response: &mut async_graphql::Response) {
+    for err in &mut response.errors {
+        let app = err
+            .source::<AppError>()
+            .or_else(|| err.source::<Arc<AppError>>().map(AsRef::as_ref));
+        let Some(app) = app else { continue };
+        let (message, code, retry_after) = (app.public_message(), app.code(), app.retry_after());
+        err.message = message;
+        let extensions = err.extensions.get_or_insert_with(Default::default);
+        extensions.set("code", code);
+        if let Some(secs) = retry_after {
+            extensions.set("retryAfter", secs);
+        }
+    }
+}
+
+/// The schema as the WebSocket transport executes it: every answer and event goes through
+/// [`coded`], as every HTTP answer does.
+#[derive(Clone)]
+pub struct Coded(pub AppSchema);
+
+impl async_graphql::Executor for Coded {
+    async fn execute(&self, request: async_graphql::Request) -> async_graphql::Response {
+        let mut response = self.0.execute(request).await;
+        coded(&mut response);
+        response
+    }
+
+    fn execute_stream(
+        &self,
+        request: async_graphql::Request,
+        session_data: Option<Arc<async_graphql::Data>>,
+    ) -> futures_util::stream::BoxStream<'static, async_graphql::Response> {
+        use futures_util::StreamExt;
+        async_graphql::Executor::execute_stream(&self.0, request, session_data)
+            .map(|mut response| {
+                coded(&mut response);
+                response
+            })
+            .boxed()
     }
 }
 

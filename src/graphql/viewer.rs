@@ -16,9 +16,14 @@ static ANONYMOUS: Viewer = Viewer {
     scope: None,
 };
 
-impl Viewer {
+/// `Viewer::of(ctx)`: the viewer of a request.
+pub trait ViewerOf {
     /// The viewer of the request (anonymous when none was attached).
-    pub fn of<'a>(ctx: &Context<'a>) -> &'a Viewer {
+    fn of<'a>(ctx: &Context<'a>) -> &'a Self;
+}
+
+impl ViewerOf for Viewer {
+    fn of<'a>(ctx: &Context<'a>) -> &'a Viewer {
         ctx.data_opt::<Viewer>().unwrap_or(&ANONYMOUS)
     }
 }

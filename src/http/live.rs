@@ -28,6 +28,7 @@ use super::rate::Caller;
 use super::transport_ws::Guard;
 use crate::auth;
 use crate::error::AppError;
+use crate::graphql::Coded;
 use crate::graphql::loaders::AppLoader;
 
 /// Largest message a client may send (a subscription document with its variables).
@@ -131,8 +132,8 @@ async fn serve(
     // draw on (the client's address until then, and for anonymous connections).
     let token = Arc::new(OnceLock::<i64>::new());
     let token_of_init = token.clone();
-    let mut engine = WebSocket::new(state.schema.clone(), incoming, protocol).on_connection_init(
-        move |init| async move {
+    let mut engine = WebSocket::new(Coded(state.schema.clone()), incoming, protocol)
+        .on_connection_init(move |init| async move {
             let header = init
                 .get("Authorization")
                 .or_else(|| init.get("authorization"))
@@ -151,8 +152,7 @@ async fn serve(
             data.insert(loader);
             data.insert(credential.viewer);
             Ok(data)
-        },
-    );
+        });
     let mut shutdown = live.shutdown.clone();
     let mut ticks = tokio::time::interval(live.ping_interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

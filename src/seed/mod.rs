@@ -1,6 +1,5 @@
 //! Data sets: the demo portfolio, and the deterministic synthetic portfolio for benchmarks.
 
-pub mod bulk;
 pub mod demo;
 pub mod synthetic;
 

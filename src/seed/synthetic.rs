@@ -18,7 +18,7 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use super::bulk;
+use crate::bulk;
 use crate::error::AppResult;
 
 /// Most bound parameters one statement carries (below SQLite's 32,766; PostgreSQL allows 65,535).

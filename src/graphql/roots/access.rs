@@ -9,7 +9,7 @@ use crate::error::AppError;
 use crate::graphql::enums::*;
 use crate::graphql::ids::{Kind, decode, decode_opt};
 use crate::graphql::types::*;
-use crate::graphql::viewer::Viewer;
+use crate::graphql::viewer::{Viewer, ViewerOf};
 use crate::graphql::{by_id, by_opt_id, gov};
 
 /// Most tokens `apiTokens` lists at once.

@@ -8,7 +8,7 @@ use crate::domain::{BlackoutPatch, NewBlackout, Patch};
 use crate::error::AppError;
 use crate::graphql::ids::{Kind, decode, decode_opt};
 use crate::graphql::types::*;
-use crate::graphql::viewer::Viewer;
+use crate::graphql::viewer::{Viewer, ViewerOf};
 use crate::graphql::{db, gov};
 use crate::store::blackouts;
 

@@ -10,7 +10,7 @@ use crate::graphql::enums::*;
 use crate::graphql::ids::{Kind, decode, decode_opt};
 use crate::graphql::inputs::ServiceFilter;
 use crate::graphql::types::*;
-use crate::graphql::viewer::Viewer;
+use crate::graphql::viewer::{Viewer, ViewerOf};
 use crate::graphql::{db, gov};
 use crate::store::listing::{self, OfferingScope, Root, ServiceScope};
 use crate::store::lookup::by_key;

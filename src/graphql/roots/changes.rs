@@ -14,7 +14,7 @@ use crate::graphql::ids::{Kind, decode, decode_opt};
 use crate::graphql::inputs::{ChangeFilter, ChangeOrder, CreateChangeInput, UpdateChangeInput};
 use crate::graphql::types::events::{ChangeEvent, committed};
 use crate::graphql::types::*;
-use crate::graphql::viewer::Viewer;
+use crate::graphql::viewer::{Viewer, ViewerOf};
 use crate::graphql::{db, gov};
 use crate::store::listing::ChangeScope;
 use crate::store::lookup::by_key;

@@ -8,7 +8,7 @@ use crate::graphql::connection::{self, Conn};
 use crate::graphql::enums::*;
 use crate::graphql::ids::{Kind, decode, decode_opt};
 use crate::graphql::types::*;
-use crate::graphql::viewer::Viewer;
+use crate::graphql::viewer::{Viewer, ViewerOf};
 use crate::graphql::{db, gov};
 use crate::store::listing::{self, ProjectScope, Root};
 use crate::store::lookup::by_key;

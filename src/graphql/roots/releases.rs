@@ -14,7 +14,7 @@ use crate::graphql::ids::{Kind, decode, decode_opt};
 use crate::graphql::inputs::{CreateReleaseInput, ReleaseFilter};
 use crate::graphql::types::events::{ReleaseEvent, committed};
 use crate::graphql::types::*;
-use crate::graphql::viewer::Viewer;
+use crate::graphql::viewer::{Viewer, ViewerOf};
 use crate::store::listing::ReleaseScope;
 
 /// The part of `Query` for releases: the list, every move of their lifecycle and their live events.

@@ -7,7 +7,7 @@ use entity::{audit_event, person};
 use super::{Person, wrapper};
 use crate::graphql::by_opt_id;
 use crate::graphql::ids::{Kind, encode};
-use crate::graphql::viewer::Viewer;
+use crate::graphql::viewer::{Viewer, ViewerOf};
 
 wrapper!(
     /// One entry of the audit trail. Nothing deletes audit events.

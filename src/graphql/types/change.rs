@@ -13,7 +13,7 @@ use crate::graphql::ids::{Kind, encode};
 use crate::graphql::inputs::{ChangeFilter, ChangeOrder, ReleaseFilter};
 use crate::graphql::loaders::{ActiveReleaseSize, ChildrenOf, ImpactedOfferings, ProjectTally};
 use crate::graphql::narrow::{self, Narrow};
-use crate::graphql::viewer::{self, Viewer};
+use crate::graphql::viewer::{self, Viewer, ViewerOf};
 use crate::graphql::{by_opt_id, children, loader, required};
 use crate::store::listing::{self, AuditScope, ChangeScope, ReleaseScope, ServiceScope};
 use crate::store::lookup::Tally;

@@ -153,11 +153,12 @@ mod tests {
         }
     }
 
-    fn code(e: &async_graphql::Error) -> Option<String> {
-        e.extensions
+    /// The code the error will carry: that of the `AppError` it was raised from.
+    fn code(e: &async_graphql::Error) -> Option<&'static str> {
+        e.source
             .as_ref()
-            .and_then(|x| x.get("code"))
-            .map(|v| v.to_string())
+            .and_then(|s| s.downcast_ref::<AppError>())
+            .map(AppError::code)
     }
 
     #[tokio::test]
@@ -172,7 +173,7 @@ mod tests {
             .await
             .and_then(Result::err)
             .expect("an error first");
-        assert_eq!(code(&told).as_deref(), Some("\"EVENTS_MISSED\""));
+        assert_eq!(code(&told), Some("EVENTS_MISSED"));
         assert!(
             told.message.contains("skipped 6 events"),
             "{}",
@@ -195,7 +196,7 @@ mod tests {
         bus.publish(change(5));
         for stream in [&mut first, &mut second] {
             let told = stream.next().await.and_then(Result::err).expect("told");
-            assert_eq!(code(&told).as_deref(), Some("\"EVENTS_MISSED\""));
+            assert_eq!(code(&told), Some("EVENTS_MISSED"));
             assert_eq!(stream.next().await.and_then(Result::ok), Some(5));
         }
     }

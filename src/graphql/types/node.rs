@@ -14,7 +14,7 @@ use super::{
 };
 use crate::graphql::by_id;
 use crate::graphql::ids::{Kind, decode_any};
-use crate::graphql::viewer::Viewer;
+use crate::graphql::viewer::{Viewer, ViewerOf};
 
 /// An object with a global ID, fetchable with `Query.node` / `Query.nodes`.
 #[derive(Interface)]

@@ -13,7 +13,7 @@ use crate::graphql::ids::{Kind, encode};
 use crate::graphql::inputs::{ChangeFilter, ChangeOrder};
 use crate::graphql::loaders::ImpactedOfferings;
 use crate::graphql::narrow::Narrow;
-use crate::graphql::viewer::{self, Viewer};
+use crate::graphql::viewer::{self, Viewer, ViewerOf};
 use crate::graphql::{by_opt_id, children, loader};
 use crate::store::listing::{self, AuditScope, ChangeScope, ServiceScope};
 use crate::store::relations;

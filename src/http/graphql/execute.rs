@@ -194,6 +194,7 @@ async fn run(
 /// limit was hit: no error has a path and there is no data) is 400 without `data` under
 /// `application/graphql-response+json`; under `application/json` every answer is 200.
 fn answer(media: Media, mut response: async_graphql::Response) -> (StatusCode, String, String) {
+    crate::graphql::coded(&mut response);
     for err in &mut response.errors {
         classify(err);
     }

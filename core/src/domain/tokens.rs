@@ -16,8 +16,14 @@ use serde_json::json;
 
 use super::validate::{self, MAX_TITLE};
 use super::{Actor, Governance};
-use crate::auth::hash_token;
 use crate::error::{AppError, AppResult};
+use sha2::{Digest, Sha256};
+
+/// Hex SHA-256 of a token, as stored in `api_token.token_hash`.
+pub fn hash_token(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
 
 /// Prefix of every token, so a leaked one is recognisable by secret scanners.
 pub const TOKEN_PREFIX: &str = "spg_";

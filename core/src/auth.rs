@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use entity::api_token;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
-use sha2::{Digest, Sha256};
 
 use crate::domain::Actor as Viewer;
 use crate::error::{AppError, AppResult};
@@ -16,11 +15,7 @@ use crate::error::{AppError, AppResult};
 /// How often at most a token's `last_used_at` is written, per instance.
 pub const LAST_USE_PRECISION: Duration = Duration::from_secs(60);
 
-/// Hex SHA-256 of a token, as stored in `api_token.token_hash`.
-pub fn hash_token(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use crate::domain::tokens::hash_token;
 
 /// Who sent a request: the viewer and, when it came with one, the token's row id.
 #[derive(Clone, Debug, Default)]
