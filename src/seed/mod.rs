@@ -1,6 +1,7 @@
 //! Data sets: the demo portfolio, and the deterministic synthetic portfolio for benchmarks.
 
 pub mod demo;
+mod reference;
 pub mod synthetic;
 
 use entity::{person, service};
