@@ -16,6 +16,7 @@ use sea_orm::{
 };
 use serde_json::json;
 
+use super::document::{DemoChange, DemoRelease};
 use crate::error::AppResult;
 
 /// What a load inserted.
@@ -61,527 +62,27 @@ struct Loader {
     services: HashMap<String, i64>,
     projects: HashMap<String, i64>,
     models: HashMap<String, i64>,
-    changes: Vec<i64>,
+    changes: HashMap<String, i64>,
     counts: Counts,
 }
 
-/// One demo change: (title, category, type, risk, status, services, project, model, requester).
-type ChangeRow = (
-    &'static str,
-    ChangeCategory,
-    ChangeType,
-    RiskLevel,
-    ChangeStatus,
-    &'static [&'static str],
-    Option<&'static str>,
-    Option<&'static str>,
-    &'static str,
-);
-
 impl Loader {
     async fn run<C: ConnectionTrait>(mut self, db: &C) -> AppResult<Counts> {
-        let ids = super::reference::load(db, at).await?;
+        let ids = super::document::load(db, at).await?;
         self.counts.people = ids.people.len();
         self.counts.services = ids.services.len();
         self.counts.offerings = ids.offerings;
         (self.people, self.services, self.projects, self.models) =
             (ids.people, ids.services, ids.projects, ids.models);
-        self.changes(db).await?;
-        self.releases(db).await?;
+        self.changes(db, &ids.changes).await?;
+        self.releases(db, &ids.releases).await?;
         Ok(self.counts)
     }
 
-    async fn changes<C: ConnectionTrait>(&mut self, db: &C) -> AppResult<()> {
-        use ChangeCategory::{Application as App, Documentation as Doc, Infrastructure as Infra};
-        use ChangeStatus as S;
-        use ChangeType::{Emergency as E, Normal as N, Standard as Std};
-        use RiskLevel::{High as H, Low as Lo, Medium as M, VeryHigh as VH};
-        const W: Option<&str> = Some("PRJ-2026-001");
-        const P: Option<&str> = Some("PRJ-2026-002");
-        const F: Option<&str> = Some("PRJ-2025-014");
-        const PATCH: Option<&str> = Some("os-patching");
-        const DOCS: Option<&str> = Some("documentation-update");
-        const CERT: Option<&str> = Some("certificate-renewal");
-        const APP: Option<&str> = Some("application-release");
-        const EMER: Option<&str> = Some("emergency-fix");
-        let rows: [ChangeRow; 42] = [
-            // Workplace modernisation, release 1.0 (closed).
-            (
-                "Migrate mailboxes to the new mail platform",
-                Infra,
-                N,
-                H,
-                S::Closed,
-                &["email"],
-                W,
-                APP,
-                "laura",
-            ),
-            (
-                "Enable multi-factor authentication for all staff",
-                App,
-                N,
-                M,
-                S::Closed,
-                &["identity-sso"],
-                W,
-                APP,
-                "mateo",
-            ),
-            (
-                "Publish the new remote-working guide",
-                Doc,
-                Std,
-                Lo,
-                S::Closed,
-                &["vpn", "service-desk"],
-                W,
-                DOCS,
-                "laura",
-            ),
-            // Workplace 1.1 (deployed): implementing.
-            (
-                "Roll out the new VPN client",
-                App,
-                N,
-                M,
-                S::Implementing,
-                &["vpn"],
-                W,
-                APP,
-                "laura",
-            ),
-            (
-                "Increase mailbox quota to 50 GB",
-                Infra,
-                N,
-                Lo,
-                S::Implementing,
-                &["email"],
-                W,
-                APP,
-                "mateo",
-            ),
-            // Workplace 1.2 (planned): authorized.
-            (
-                "Single sign-on for the HR portal",
-                App,
-                N,
-                M,
-                S::Authorized,
-                &["identity-sso", "hr-portal"],
-                W,
-                APP,
-                "laura",
-            ),
-            (
-                "Self-service password reset page",
-                App,
-                N,
-                M,
-                S::Authorized,
-                &["identity-sso", "service-desk"],
-                W,
-                APP,
-                "mateo",
-            ),
-            // Customer portal 2.0 (testing): packaged.
-            (
-                "Customer portal: new checkout flow",
-                App,
-                N,
-                H,
-                S::Scheduled,
-                &["customer-portal"],
-                P,
-                APP,
-                "laura",
-            ),
-            (
-                "Customer portal: move to the new hosting cluster",
-                Infra,
-                N,
-                H,
-                S::Scheduled,
-                &["customer-portal"],
-                P,
-                APP,
-                "laura",
-            ),
-            (
-                "Customer portal: update the customer help pages",
-                Doc,
-                Std,
-                Lo,
-                S::Authorized,
-                &["customer-portal"],
-                P,
-                DOCS,
-                "mateo",
-            ),
-            // SSO hotfix (closed emergency release).
-            (
-                "Emergency: revoke compromised signing key",
-                Infra,
-                E,
-                VH,
-                S::Closed,
-                &["identity-sso"],
-                None,
-                EMER,
-                "mateo",
-            ),
-            // Payroll 4.3.1 (ready).
-            (
-                "Payroll: correct the year-end tax table",
-                App,
-                N,
-                M,
-                S::Authorized,
-                &["payroll"],
-                None,
-                APP,
-                "nina",
-            ),
-            // Mobile app: beta release cancelled, change moved to 1.0 (building).
-            (
-                "Mobile app: first public version",
-                App,
-                N,
-                H,
-                S::Authorized,
-                &["mobile-app", "identity-sso"],
-                P,
-                APP,
-                "laura",
-            ),
-            // Fax decommissioning (closed project, closed release).
-            (
-                "Switch off the legacy fax gateway",
-                Infra,
-                N,
-                M,
-                S::Closed,
-                &["legacy-fax"],
-                F,
-                APP,
-                "laura",
-            ),
-            // VPN concentrator upgrade: release failed after deployment, change backed out.
-            (
-                "Upgrade the VPN concentrators",
-                Infra,
-                N,
-                H,
-                S::Review,
-                &["vpn"],
-                W,
-                APP,
-                "laura",
-            ),
-            // Standard changes: the maturity signal.
-            (
-                "Monthly OS patching — October",
-                Infra,
-                Std,
-                M,
-                S::Closed,
-                &["email", "vpn"],
-                None,
-                PATCH,
-                "hiro",
-            ),
-            (
-                "Monthly OS patching — November",
-                Infra,
-                Std,
-                M,
-                S::Scheduled,
-                &["email", "vpn", "hr-portal"],
-                None,
-                PATCH,
-                "hiro",
-            ),
-            (
-                "Monthly OS patching — payroll servers",
-                Infra,
-                Std,
-                Lo,
-                S::Authorized,
-                &["payroll"],
-                None,
-                PATCH,
-                "hiro",
-            ),
-            (
-                "Renew the customer portal TLS certificate",
-                Infra,
-                Std,
-                Lo,
-                S::Closed,
-                &["customer-portal"],
-                None,
-                CERT,
-                "hiro",
-            ),
-            (
-                "Renew the VPN gateway certificate",
-                Infra,
-                Std,
-                Lo,
-                S::Scheduled,
-                &["vpn"],
-                None,
-                CERT,
-                "erin",
-            ),
-            (
-                "Renew the SSO metadata certificate",
-                Infra,
-                Std,
-                Lo,
-                S::Submitted,
-                &["identity-sso"],
-                None,
-                CERT,
-                "erin",
-            ),
-            (
-                "Update the incident runbook",
-                Doc,
-                Std,
-                Lo,
-                S::Closed,
-                &["service-desk"],
-                None,
-                DOCS,
-                "kwame",
-            ),
-            (
-                "Update the payroll user guide",
-                Doc,
-                Std,
-                Lo,
-                S::Authorized,
-                &["payroll"],
-                None,
-                DOCS,
-                "nina",
-            ),
-            (
-                "Knowledge article: VPN troubleshooting",
-                Doc,
-                Std,
-                Lo,
-                S::Draft,
-                &["vpn", "service-desk"],
-                None,
-                DOCS,
-                "kwame",
-            ),
-            // Normal changes in review and approval.
-            (
-                "Data warehouse: first ingestion pipeline",
-                App,
-                N,
-                M,
-                S::Submitted,
-                &["data-warehouse"],
-                None,
-                APP,
-                "deepak",
-            ),
-            (
-                "Data warehouse: finance dashboards",
-                App,
-                N,
-                Lo,
-                S::Submitted,
-                &["data-warehouse", "payroll"],
-                None,
-                APP,
-                "nina",
-            ),
-            (
-                "HR portal: new leave request form",
-                App,
-                N,
-                M,
-                S::Submitted,
-                &["hr-portal"],
-                W,
-                APP,
-                "nina",
-            ),
-            (
-                "Service desk: new ticket categories",
-                App,
-                N,
-                Lo,
-                S::Draft,
-                &["service-desk"],
-                None,
-                None,
-                "jonas",
-            ),
-            (
-                "Customer portal: invoice download in PDF",
-                App,
-                N,
-                M,
-                S::Draft,
-                &["customer-portal"],
-                P,
-                APP,
-                "mateo",
-            ),
-            (
-                "Mobile app: push notifications",
-                App,
-                N,
-                M,
-                S::Draft,
-                &["mobile-app"],
-                P,
-                None,
-                "laura",
-            ),
-            (
-                "E-mail: retire the old spam filter",
-                Infra,
-                N,
-                H,
-                S::Rejected,
-                &["email"],
-                W,
-                APP,
-                "mateo",
-            ),
-            (
-                "VPN: allow split tunnelling",
-                Infra,
-                N,
-                VH,
-                S::Rejected,
-                &["vpn"],
-                None,
-                None,
-                "bob",
-            ),
-            (
-                "Payroll: move to cloud hosting",
-                Infra,
-                N,
-                VH,
-                S::Cancelled,
-                &["payroll"],
-                None,
-                None,
-                "nina",
-            ),
-            (
-                "HR portal: replace the search engine",
-                App,
-                N,
-                M,
-                S::Cancelled,
-                &["hr-portal"],
-                W,
-                APP,
-                "laura",
-            ),
-            (
-                "Service desk: chat channel",
-                App,
-                N,
-                M,
-                S::Review,
-                &["service-desk"],
-                None,
-                APP,
-                "jonas",
-            ),
-            (
-                "Identity: password policy to 14 characters",
-                App,
-                N,
-                M,
-                S::Closed,
-                &["identity-sso"],
-                W,
-                APP,
-                "mateo",
-            ),
-            (
-                "E-mail: external mail banner",
-                App,
-                N,
-                Lo,
-                S::Closed,
-                &["email"],
-                W,
-                APP,
-                "mateo",
-            ),
-            (
-                "Customer portal: rate limiting",
-                Infra,
-                N,
-                M,
-                S::Scheduled,
-                &["customer-portal"],
-                P,
-                APP,
-                "mateo",
-            ),
-            (
-                "Data warehouse: nightly backup job",
-                Infra,
-                N,
-                Lo,
-                S::Authorized,
-                &["data-warehouse"],
-                None,
-                APP,
-                "deepak",
-            ),
-            (
-                "Emergency: patch the VPN remote-code-execution flaw",
-                Infra,
-                E,
-                VH,
-                S::Implementing,
-                &["vpn"],
-                None,
-                EMER,
-                "bob",
-            ),
-            (
-                "Emergency: restore payroll batch scheduler",
-                App,
-                E,
-                H,
-                S::Submitted,
-                &["payroll"],
-                None,
-                EMER,
-                "nina",
-            ),
-            (
-                "Update the service catalogue descriptions",
-                Doc,
-                Std,
-                Lo,
-                S::Draft,
-                &["email", "vpn", "payroll", "hr-portal"],
-                None,
-                DOCS,
-                "laura",
-            ),
-        ];
+    async fn changes<C: ConnectionTrait>(&mut self, db: &C, rows: &[DemoChange]) -> AppResult<()> {
         for (i, row) in rows.iter().enumerate() {
-            let id = self.change(db, i as i64, row).await?;
-            self.changes.push(id);
+            let c = self.change(db, i as i64, row).await?;
+            self.changes.insert(c.number, c.id);
         }
         self.counts.changes = self.changes.len();
         Ok(())
@@ -591,10 +92,10 @@ impl Loader {
         &mut self,
         db: &C,
         i: i64,
-        row: &ChangeRow,
-    ) -> AppResult<i64> {
-        let (title, category, change_type, risk, status, services, project, model, requester) =
-            *row;
+        row: &DemoChange,
+    ) -> AppResult<change::Model> {
+        let (title, change_type, status) = (row.title.as_str(), row.change_type, row.status);
+        let requester = row.requester.as_str();
         use ChangeStatus as S;
         let reached = |s: S| -> bool {
             let order = [
@@ -620,13 +121,9 @@ impl Loader {
         } else {
             5 + (i * 3) % 40
         };
-        // The November patch window, the VPN certificate renewal and the emergency VPN fix
-        // collide on the VPN service: the schedule of change shows that conflict.
-        let (start_hour, end_hour, window_day) = match i {
-            16 => (20, 26, 9),
-            19 => (21, 23, 9),
-            39 => (22, 24, 9),
-            _ => (10 + i % 6, 14 + i % 6, window_day),
+        let (start_hour, end_hour, window_day) = match &row.window {
+            Some(w) => (w.start_hour, w.end_hour, w.day),
+            None => (10 + i % 6, 14 + i % 6, window_day),
         };
         let planned = (reached(S::Scheduled) || status == S::Authorized && i % 2 == 0)
             .then(|| (at(window_day, start_hour), at(window_day, end_hour)));
@@ -663,14 +160,14 @@ impl Loader {
             number: Set(number),
             title: Set(title.into()),
             description: Set(format!("{title}. Back-out plan: restore the previous configuration from the pre-change snapshot.")),
-            category: Set(category),
+            category: Set(row.category),
             change_type: Set(change_type),
-            risk: Set(risk),
+            risk: Set(row.risk),
             status: Set(status),
             outcome: Set(outcome),
             requested_by_id: Set(self.people[requester]),
-            project_id: Set(project.map(|p| self.projects[p])),
-            model_id: Set(model.map(|m| self.models[m])),
+            project_id: Set(row.project.as_deref().map(|p| self.projects[p])),
+            model_id: Set(row.model.as_deref().map(|m| self.models[m])),
             planned_start: Set(planned.map(|p| p.0)),
             planned_end: Set(planned.map(|p| p.1)),
             submitted_at: Set(submitted),
@@ -686,10 +183,10 @@ impl Loader {
         }
         .insert(db)
         .await?;
-        for s in services {
+        for s in &row.services {
             change_service::ActiveModel {
                 change_id: Set(c.id),
-                service_id: Set(self.services[*s]),
+                service_id: Set(self.services[s.as_str()]),
                 change_created_at: Set(Some(c.created_at)),
             }
             .insert(db)
@@ -846,7 +343,7 @@ impl Loader {
             )
             .await?;
         }
-        Ok(c.id)
+        Ok(c)
     }
 
     async fn audit<C: ConnectionTrait>(
@@ -875,147 +372,23 @@ impl Loader {
         Ok(())
     }
 
-    async fn releases<C: ConnectionTrait>(&mut self, db: &C) -> AppResult<()> {
-        use ReleaseStatus as S;
-        use ReleaseType as T;
-        // (name, version, type, status, project, previous (index), changes (indexes into the
-        // demo changes), planned day, deployed day)
-        type ReleaseRow = (
-            &'static str,
-            &'static str,
-            T,
-            S,
-            Option<&'static str>,
-            Option<usize>,
-            &'static [usize],
-            i64,
-            Option<i64>,
-        );
-        let rows: [ReleaseRow; 10] = [
-            (
-                "Workplace",
-                "1.0",
-                T::Major,
-                S::Closed,
-                Some("PRJ-2026-001"),
-                None,
-                &[0, 1, 2],
-                -25,
-                Some(-25),
-            ),
-            (
-                "Workplace",
-                "1.1",
-                T::Minor,
-                S::Deployed,
-                Some("PRJ-2026-001"),
-                Some(0),
-                &[3, 4],
-                -2,
-                Some(-2),
-            ),
-            (
-                "Workplace",
-                "1.2",
-                T::Minor,
-                S::Planned,
-                Some("PRJ-2026-001"),
-                Some(1),
-                &[5, 6],
-                20,
-                None,
-            ),
-            (
-                "Customer portal",
-                "2.0",
-                T::Major,
-                S::Testing,
-                Some("PRJ-2026-002"),
-                None,
-                &[7, 8, 9, 37],
-                12,
-                None,
-            ),
-            (
-                "SSO hotfix",
-                "7.4.1",
-                T::Emergency,
-                S::Closed,
-                None,
-                None,
-                &[10],
-                -30,
-                Some(-30),
-            ),
-            (
-                "Payroll",
-                "4.3.1",
-                T::Patch,
-                S::Ready,
-                None,
-                None,
-                &[11],
-                8,
-                None,
-            ),
-            (
-                "Mobile app",
-                "0.9-beta",
-                T::Minor,
-                S::Cancelled,
-                Some("PRJ-2026-002"),
-                None,
-                &[12],
-                -5,
-                None,
-            ),
-            (
-                "Mobile app",
-                "1.0",
-                T::Major,
-                S::Building,
-                Some("PRJ-2026-002"),
-                None,
-                &[12],
-                30,
-                None,
-            ),
-            (
-                "Fax shutdown",
-                "1.0",
-                T::Minor,
-                S::Closed,
-                Some("PRJ-2025-014"),
-                None,
-                &[13],
-                -35,
-                Some(-35),
-            ),
-            (
-                "VPN concentrators",
-                "3.2",
-                T::Minor,
-                S::Failed,
-                Some("PRJ-2026-001"),
-                None,
-                &[14],
-                -12,
-                Some(-12),
-            ),
-        ];
-        let mut ids: Vec<i64> = Vec::new();
-        for (name, version, release_type, status, project, previous, changes, planned, deployed) in
-            rows
-        {
+    async fn releases<C: ConnectionTrait>(
+        &mut self,
+        db: &C,
+        rows: &[DemoRelease],
+    ) -> AppResult<()> {
+        let mut ids: HashMap<String, i64> = HashMap::new();
+        for row in rows {
+            let (status, planned) = (row.status, row.planned_day);
             let r = release::ActiveModel {
-                name: Set(name.into()),
-                version: Set(version.into()),
-                release_type: Set(release_type),
+                name: Set(row.name.clone()),
+                version: Set(row.version.clone()),
+                release_type: Set(row.release_type),
                 status: Set(status),
-                project_id: Set(project.map(|p| self.projects[p])),
-                previous_id: Set(previous.map(|p| ids[p])),
+                project_id: Set(row.project.as_deref().map(|p| self.projects[p])),
+                previous_id: Set(row.previous.as_deref().map(|p| ids[p])),
                 planned_date: Set(Some(at(planned, 18))),
-                deployed_at: Set(deployed.map(|d| at(d, 19))),
+                deployed_at: Set(row.deployed_day.map(|d| at(d, 19))),
                 created_at: Set(at(planned.min(0) - 10, 9)),
                 updated_at: Set(at(planned.min(0) - 1, 9)),
                 revision: Set(1),
@@ -1024,8 +397,8 @@ impl Loader {
             .insert(db)
             .await?;
             let mut services: Vec<i64> = Vec::new();
-            for c in changes {
-                let change_id = self.changes[*c];
+            for number in &row.changes {
+                let change_id = self.changes[number.as_str()];
                 release_change::ActiveModel {
                     release_id: Set(r.id),
                     change_id: Set(change_id),
@@ -1062,7 +435,7 @@ impl Loader {
             }
             .insert(db)
             .await?;
-            if status != S::Planned {
+            if status != ReleaseStatus::Planned {
                 audit_event::ActiveModel {
                     at: Set(r.updated_at),
                     actor_id: Set(Some(self.people["grace"])),
@@ -1076,7 +449,7 @@ impl Loader {
                 .insert(db)
                 .await?;
             }
-            ids.push(r.id);
+            ids.insert(format!("{} {}", row.name, row.version), r.id);
         }
         self.counts.releases = ids.len();
         Ok(())

@@ -1,7 +1,7 @@
 //! Data sets: the demo portfolio, and the deterministic synthetic portfolio for benchmarks.
 
 pub mod demo;
-mod reference;
+mod document;
 pub mod synthetic;
 
 use entity::{person, service};

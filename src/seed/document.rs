@@ -1,7 +1,8 @@
-//! The demo's reference data — people, partners, services, offerings, processes, projects
-//! and change models — read from `demo.toml`, where entries name one another by handle,
-//! partner name and key. Inserted in the document's order, every row stamped with its
-//! section's day of the demo calendar.
+//! The demo as a document, `demo.toml`, where entries name one another by handle, partner
+//! name and key: the reference data — people, partners, services, offerings, processes,
+//! projects and change models — inserted here in the document's order, every row stamped
+//! with its section's day of the demo calendar; and the changes and releases, which
+//! `demo.rs` loads.
 
 use std::collections::HashMap;
 
@@ -24,6 +25,8 @@ struct Document {
     processes: Vec<Process>,
     projects: Vec<Project>,
     change_models: Vec<ChangeModel>,
+    changes: Vec<DemoChange>,
+    releases: Vec<DemoRelease>,
 }
 
 #[derive(Deserialize)]
@@ -111,7 +114,50 @@ struct ChangeModel {
     required_approvals: i32,
 }
 
-/// The rows the rest of the demo refers to, by name.
+/// A change of the demo: what it is, where it stands, who asked, on what.
+#[derive(Deserialize)]
+pub struct DemoChange {
+    pub title: String,
+    pub category: ChangeCategory,
+    #[serde(rename = "type")]
+    pub change_type: ChangeType,
+    pub risk: RiskLevel,
+    pub status: ChangeStatus,
+    pub services: Vec<String>,
+    pub project: Option<String>,
+    pub model: Option<String>,
+    pub requester: String,
+    /// A planned window the story needs; otherwise one is derived.
+    pub window: Option<Window>,
+}
+
+/// A planned window on the demo calendar: a day and the hours it starts and ends (an end
+/// past 24 runs into the next day).
+#[derive(Deserialize)]
+pub struct Window {
+    pub day: i64,
+    pub start_hour: i64,
+    pub end_hour: i64,
+}
+
+/// A release of the demo.
+#[derive(Deserialize)]
+pub struct DemoRelease {
+    pub name: String,
+    pub version: String,
+    #[serde(rename = "type")]
+    pub release_type: ReleaseType,
+    pub status: ReleaseStatus,
+    pub project: Option<String>,
+    /// The release it follows, as "name version".
+    pub previous: Option<String>,
+    /// Change numbers.
+    pub changes: Vec<String>,
+    pub planned_day: i64,
+    pub deployed_day: Option<i64>,
+}
+
+/// The rows the rest of the demo refers to, by name, and the changes and releases to load.
 #[derive(Default)]
 pub struct Ids {
     pub people: HashMap<String, i64>,
@@ -119,6 +165,8 @@ pub struct Ids {
     pub projects: HashMap<String, i64>,
     pub models: HashMap<String, i64>,
     pub offerings: usize,
+    pub changes: Vec<DemoChange>,
+    pub releases: Vec<DemoRelease>,
 }
 
 /// Looks `name` up among the `what` loaded so far.
@@ -303,5 +351,7 @@ pub async fn load<C: ConnectionTrait>(
         .await?;
         ids.models.insert(cm.key, m.id);
     }
+    ids.changes = doc.changes;
+    ids.releases = doc.releases;
     Ok(ids)
 }
