@@ -4,6 +4,10 @@
 //! resources and service actions; PMO projects whose changes (standard, normal, emergency;
 //! infrastructure, application, documentation) stand in every state; and releases that are
 //! single, sequential and packaged. Deterministic: the same rows on every load.
+//!
+//! What the portfolio holds is the document `demo.toml` (see `document.rs`); this file
+//! writes the history each change and release stands on: the dates of each step on the
+//! demo calendar, the approvals, the audit trail.
 
 use std::collections::HashMap;
 use std::fmt;
