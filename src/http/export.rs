@@ -8,10 +8,10 @@ use actix_web::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::{InputType, Name, Value};
 
+use super::csv::{ChangeExport, Export, Exported, ReleaseExport};
 use super::{AppState, admit, error_response, refused};
 use crate::error::AppError;
 use crate::graphql::inputs::{ChangeFilter, ReleaseFilter};
-use crate::store::export::{ChangeExport, Export, Exported, ReleaseExport};
 
 /// Parameters that take a comma-separated list of enum values.
 const LISTS: [&str; 4] = ["status", "type", "risk", "category"];

@@ -2,6 +2,7 @@
 //! WebSocket), CSV exports, GraphiQL with its assets served offline, health, readiness and
 //! metrics.
 
+mod csv;
 mod export;
 mod graphiql;
 mod graphql;

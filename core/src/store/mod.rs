@@ -5,7 +5,6 @@
 //! independent of the number of rows it returns.
 
 pub mod blackouts;
-pub mod export;
 pub mod listing;
 pub mod lookup;
 pub mod page;

@@ -1,5 +1,6 @@
-//! CSV exports for reporting tools: every change (or release) matching a filter, streamed in chunks of
-//! [`CHUNK`] rows (keyset by id), so memory stays flat however many rows there are.
+//! CSV exports for reporting tools: every change (or release) matching a filter, streamed in
+//! chunks of [`CHUNK`] rows (keyset by id), so memory stays flat however many rows there are.
+//! A presentation of the store's rows, so it lives with the HTTP layer, not in the core.
 
 use std::collections::HashMap;
 
@@ -9,9 +10,9 @@ use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use super::listing::{ChangeFilter, ChangeScope, Filter, ReleaseFilter, ReleaseScope};
-use super::lookup::{HasId, by_ids};
 use crate::error::{AppError, AppResult};
+use crate::store::listing::{ChangeFilter, ChangeScope, Filter, ReleaseFilter, ReleaseScope};
+use crate::store::lookup::{HasId, by_ids};
 
 /// Rows per database round trip and per chunk of output.
 pub const CHUNK: u64 = 1000;
