@@ -6,8 +6,8 @@ use std::hash::Hash;
 
 use chrono::{DateTime, Utc};
 use entity::*;
-use sea_orm::EntityTrait;
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Func, LikeExpr, Query};
+use sea_orm::{ColumnTrait, EntityName, EntityTrait, IdenStatic};
 
 use super::page::{KeyKind, Listing, Ordering, PageArgs, PageSpec, SortKey, Via};
 use super::rows::{Columns, Decode};
@@ -93,27 +93,28 @@ pub enum Root {
     Root,
 }
 
-fn col(table: &'static str, column: &'static str) -> Expr {
-    Expr::col((Alias::new(table), Alias::new(column)))
+/// `table.column` for a column of an entity: a renamed column fails to compile.
+fn col<C: ColumnTrait>(c: C) -> Expr {
+    Expr::col((Alias::new(table_of(c)), Alias::new(c.as_str())))
 }
 
-fn any_of<T: Copy>(
-    table: &'static str,
-    column: &'static str,
+/// The table of an entity's column.
+fn table_of<C: ColumnTrait>(_: C) -> &'static str {
+    C::EntityName::default().table_name()
+}
+
+fn any_of<C: ColumnTrait, T: Copy>(
+    column: C,
     values: &Option<Vec<T>>,
     f: fn(T) -> &'static str,
 ) -> Option<Expr> {
     values
         .as_ref()
-        .map(|vs| col(table, column).is_in(vs.iter().map(|v| f(*v))))
+        .map(|vs| col(column).is_in(vs.iter().map(|v| f(*v))))
 }
 
 /// Case-insensitive substring match over several columns; `%` and `_` are taken literally.
-fn search(
-    table: &'static str,
-    columns: &[&'static str],
-    text: &Option<String>,
-) -> Option<Condition> {
+fn search<C: ColumnTrait>(columns: &[C], text: &Option<String>) -> Option<Condition> {
     let text = text.as_ref()?.trim();
     if text.is_empty() {
         return None;
@@ -130,27 +131,21 @@ fn search(
     let mut any = Condition::any();
     for c in columns {
         any = any.add(
-            Expr::expr(Func::lower(col(table, c)))
-                .like(LikeExpr::new(pattern.clone()).escape('\\')),
+            Expr::expr(Func::lower(col(*c))).like(LikeExpr::new(pattern.clone()).escape('\\')),
         );
     }
     Some(any)
 }
 
-/// `EXISTS (SELECT 1 FROM junction WHERE junction.child = table.id AND junction.other = id)`.
-fn linked(
-    table: &'static str,
-    junction: &'static str,
-    child: &'static str,
-    other: &'static str,
-    id: i64,
-) -> Expr {
+/// `EXISTS (SELECT 1 FROM junction WHERE junction.child = table.id AND junction.other = id)`,
+/// `child` and `other` being two columns of one junction entity.
+fn linked<C: ColumnTrait>(table: &'static str, child: C, other: C, id: i64) -> Expr {
     Expr::exists(
         Query::select()
             .expr(Expr::val(1))
-            .from(Alias::new(junction))
-            .and_where(col(junction, child).equals((Alias::new(table), Alias::new("id"))))
-            .and_where(col(junction, other).eq(id))
+            .from(Alias::new(table_of(child)))
+            .and_where(col(child).equals((Alias::new(table), Alias::new("id"))))
+            .and_where(col(other).eq(id))
             .take(),
     )
 }
@@ -206,13 +201,23 @@ impl Filter for ServiceFilter {
         }
     }
     fn condition(&self, _: ServiceScope) -> Condition {
-        let t = Self::TABLE;
         all([
-            any_of(t, "lifecycle", &self.lifecycle, ServiceLifecycle::as_str),
-            any_of(t, "criticality", &self.criticality, Criticality::as_str),
-            self.owner_id.map(|id| col(t, "owner_id").eq(id)),
+            any_of(
+                service::Column::Lifecycle,
+                &self.lifecycle,
+                ServiceLifecycle::as_str,
+            ),
+            any_of(
+                service::Column::Criticality,
+                &self.criticality,
+                Criticality::as_str,
+            ),
+            self.owner_id.map(|id| col(service::Column::OwnerId).eq(id)),
         ])
-        .add_option(search(t, &["key", "name"], &self.search))
+        .add_option(search(
+            &[service::Column::Key, service::Column::Name],
+            &self.search,
+        ))
     }
 }
 
@@ -246,8 +251,7 @@ impl Filter for OfferingFilter {
     }
     fn condition(&self, _: OfferingScope) -> Condition {
         all([any_of(
-            Self::TABLE,
-            "status",
+            service_offering::Column::Status,
             &self.status,
             OfferingStatus::as_str,
         )])
@@ -270,7 +274,10 @@ impl Filter for PersonFilter {
         Via::Root
     }
     fn condition(&self, _: Root) -> Condition {
-        Condition::all().add_option(search(Self::TABLE, &["name", "email"], &self.search))
+        Condition::all().add_option(search(
+            &[person::Column::Name, person::Column::Email],
+            &self.search,
+        ))
     }
 }
 
@@ -336,12 +343,15 @@ impl Filter for ProjectFilter {
         }
     }
     fn condition(&self, _: ProjectScope) -> Condition {
-        let t = Self::TABLE;
         all([
-            any_of(t, "status", &self.status, ProjectStatus::as_str),
-            self.manager_id.map(|id| col(t, "manager_id").eq(id)),
+            any_of(project::Column::Status, &self.status, ProjectStatus::as_str),
+            self.manager_id
+                .map(|id| col(project::Column::ManagerId).eq(id)),
         ])
-        .add_option(search(t, &["code", "name"], &self.search))
+        .add_option(search(
+            &[project::Column::Code, project::Column::Name],
+            &self.search,
+        ))
     }
 }
 
@@ -393,7 +403,7 @@ pub struct ChangeFilter {
 
 /// `CASE risk WHEN 'LOW' THEN 0 … END`: risk by severity, never alphabetically.
 pub fn risk_rank(table: &'static str) -> Expr {
-    let risk = col(table, "risk");
+    let risk = Expr::col((Alias::new(table), Alias::new(change::Column::Risk.as_str())));
     let mut case = Expr::case(
         risk.clone().eq(RiskLevel::Low.as_str()),
         Expr::val(RiskLevel::Low.rank() as i64),
@@ -427,31 +437,57 @@ impl Filter for ChangeFilter {
     }
     fn junction_copy(scope: ChangeScope, column: &str) -> Option<&'static str> {
         // A service's changes by creation: the portal's "most recent changes".
-        (scope == ChangeScope::Service && column == "created_at").then_some("change_created_at")
+        (scope == ChangeScope::Service && column == change::Column::CreatedAt.as_str())
+            .then_some(change_service::Column::ChangeCreatedAt.as_str())
     }
     fn condition(&self, _: ChangeScope) -> Condition {
         let t = Self::TABLE;
         all([
-            any_of(t, "status", &self.status, ChangeStatus::as_str),
-            any_of(t, "change_type", &self.change_type, ChangeType::as_str),
-            any_of(t, "risk", &self.risk, RiskLevel::as_str),
-            any_of(t, "category", &self.category, ChangeCategory::as_str),
-            self.service_id
-                .map(|id| linked(t, "change_service", "change_id", "service_id", id)),
-            self.release_id
-                .map(|id| linked(t, "release_change", "change_id", "release_id", id)),
-            self.project_id.map(|id| col(t, "project_id").eq(id)),
-            self.model_id.map(|id| col(t, "model_id").eq(id)),
+            any_of(change::Column::Status, &self.status, ChangeStatus::as_str),
+            any_of(
+                change::Column::ChangeType,
+                &self.change_type,
+                ChangeType::as_str,
+            ),
+            any_of(change::Column::Risk, &self.risk, RiskLevel::as_str),
+            any_of(
+                change::Column::Category,
+                &self.category,
+                ChangeCategory::as_str,
+            ),
+            self.service_id.map(|id| {
+                linked(
+                    t,
+                    change_service::Column::ChangeId,
+                    change_service::Column::ServiceId,
+                    id,
+                )
+            }),
+            self.release_id.map(|id| {
+                linked(
+                    t,
+                    release_change::Column::ChangeId,
+                    release_change::Column::ReleaseId,
+                    id,
+                )
+            }),
+            self.project_id
+                .map(|id| col(change::Column::ProjectId).eq(id)),
+            self.model_id.map(|id| col(change::Column::ModelId).eq(id)),
             self.requested_by_id
-                .map(|id| col(t, "requested_by_id").eq(id)),
+                .map(|id| col(change::Column::RequestedById).eq(id)),
             // The planned window overlaps [from, to].
-            self.planned_to.map(|to| col(t, "planned_start").lte(to)),
+            self.planned_to
+                .map(|to| col(change::Column::PlannedStart).lte(to)),
             self.planned_from
-                .map(|from| col(t, "planned_end").gte(from)),
+                .map(|from| col(change::Column::PlannedEnd).gte(from)),
             self.updated_since
-                .map(|since| col(t, "updated_at").gte(since)),
+                .map(|since| col(change::Column::UpdatedAt).gte(since)),
         ])
-        .add_option(search(t, &["number", "title"], &self.search))
+        .add_option(search(
+            &[change::Column::Number, change::Column::Title],
+            &self.search,
+        ))
     }
     fn ordering(&self) -> Ordering {
         let t = Self::TABLE;
@@ -461,14 +497,25 @@ impl Filter for ChangeFilter {
                 return Ordering::new(
                     if d { "ID_DESC" } else { "ID" },
                     t,
-                    vec![SortKey::column(t, "id", KeyKind::Int, d)],
+                    vec![SortKey::column(
+                        t,
+                        change::Column::Id.as_str(),
+                        KeyKind::Int,
+                        d,
+                    )],
                 );
             }
-            ChangeSort::Number => SortKey::column(t, "number", KeyKind::Text, d),
-            ChangeSort::CreatedAt => SortKey::column(t, "created_at", KeyKind::Time, d),
-            ChangeSort::UpdatedAt => SortKey::column(t, "updated_at", KeyKind::Time, d),
+            ChangeSort::Number => {
+                SortKey::column(t, change::Column::Number.as_str(), KeyKind::Text, d)
+            }
+            ChangeSort::CreatedAt => {
+                SortKey::column(t, change::Column::CreatedAt.as_str(), KeyKind::Time, d)
+            }
+            ChangeSort::UpdatedAt => {
+                SortKey::column(t, change::Column::UpdatedAt.as_str(), KeyKind::Time, d)
+            }
             ChangeSort::PlannedStart => SortKey {
-                expr: col(t, "planned_start"),
+                expr: col(change::Column::PlannedStart),
                 kind: KeyKind::Time,
                 nullable: true,
                 desc: d,
@@ -529,16 +576,31 @@ impl Filter for ReleaseFilter {
     fn condition(&self, _: ReleaseScope) -> Condition {
         let t = Self::TABLE;
         all([
-            any_of(t, "status", &self.status, ReleaseStatus::as_str),
-            any_of(t, "release_type", &self.release_type, ReleaseType::as_str),
-            self.project_id.map(|id| col(t, "project_id").eq(id)),
-            self.service_id
-                .map(|id| linked(t, "release_service", "release_id", "service_id", id)),
+            any_of(release::Column::Status, &self.status, ReleaseStatus::as_str),
+            any_of(
+                release::Column::ReleaseType,
+                &self.release_type,
+                ReleaseType::as_str,
+            ),
+            self.project_id
+                .map(|id| col(release::Column::ProjectId).eq(id)),
+            self.service_id.map(|id| {
+                linked(
+                    t,
+                    release_service::Column::ReleaseId,
+                    release_service::Column::ServiceId,
+                    id,
+                )
+            }),
             self.planned_from
-                .map(|from| col(t, "planned_date").gte(from)),
-            self.planned_to.map(|to| col(t, "planned_date").lte(to)),
+                .map(|from| col(release::Column::PlannedDate).gte(from)),
+            self.planned_to
+                .map(|to| col(release::Column::PlannedDate).lte(to)),
         ])
-        .add_option(search(t, &["name", "version"], &self.search))
+        .add_option(search(
+            &[release::Column::Name, release::Column::Version],
+            &self.search,
+        ))
     }
 }
 
@@ -573,20 +635,50 @@ impl Filter for AuditFilter {
         }
     }
     fn condition(&self, scope: AuditScope) -> Condition {
-        let t = Self::TABLE;
         let scoped_type = match scope {
-            AuditScope::Entity(kind) => Some(col(t, "entity_type").eq(kind)),
+            AuditScope::Entity(kind) => Some(col(audit_event::Column::EntityType).eq(kind)),
             AuditScope::Root => None,
         };
         all([
             scoped_type,
             self.entity_type
                 .as_ref()
-                .map(|k| col(t, "entity_type").eq(k.as_str())),
-            self.entity_id.map(|id| col(t, "entity_id").eq(id)),
-            self.actor_id.map(|id| col(t, "actor_id").eq(id)),
-            self.from.map(|from| col(t, "at").gte(from)),
-            self.to.map(|to| col(t, "at").lte(to)),
+                .map(|k| col(audit_event::Column::EntityType).eq(k.as_str())),
+            self.entity_id
+                .map(|id| col(audit_event::Column::EntityId).eq(id)),
+            self.actor_id
+                .map(|id| col(audit_event::Column::ActorId).eq(id)),
+            self.from.map(|from| col(audit_event::Column::At).gte(from)),
+            self.to.map(|to| col(audit_event::Column::At).lte(to)),
         ])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::EntityName;
+
+    use super::*;
+
+    fn table_of_entity<F: Filter>() -> (&'static str, &'static str) {
+        (F::TABLE, F::Entity::default().table_name())
+    }
+
+    #[test]
+    fn every_listing_names_the_table_of_its_entity() {
+        for (listed, entity) in [
+            table_of_entity::<ServiceFilter>(),
+            table_of_entity::<OfferingFilter>(),
+            table_of_entity::<PersonFilter>(),
+            table_of_entity::<AllPartners>(),
+            table_of_entity::<AllProcesses>(),
+            table_of_entity::<AllChangeModels>(),
+            table_of_entity::<ProjectFilter>(),
+            table_of_entity::<ChangeFilter>(),
+            table_of_entity::<ReleaseFilter>(),
+            table_of_entity::<AuditFilter>(),
+        ] {
+            assert_eq!(listed, entity);
+        }
     }
 }
