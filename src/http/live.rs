@@ -10,7 +10,6 @@
 //! timeout is dropped. The loop also pings idle clients, drops the ones that stop
 //! answering, and closes every socket with 1001 (going away) when the server shuts down.
 
-use std::net::IpAddr;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -86,13 +85,12 @@ pub async fn graphql_ws(
         .max_frame_size(MAX_MESSAGE)
         .aggregate_continuations()
         .max_continuation_size(MAX_MESSAGE);
-    let address = req
-        .peer_addr()
-        .map_or(std::net::Ipv4Addr::UNSPECIFIED.into(), |a| a.ip());
+    // Whose rate the connection draws on until (and unless) its connection_init names a token.
+    let anonymous = Caller::of(None, &req);
     actix_web::rt::spawn(serve(
         state.into_inner(),
         protocol,
-        address,
+        anonymous,
         session,
         messages,
     ));
@@ -113,7 +111,7 @@ enum End {
 async fn serve(
     state: Arc<AppState>,
     protocol: WebSocketProtocols,
-    address: IpAddr,
+    anonymous: Caller,
     mut session: Session,
     mut messages: actix_ws::AggregatedMessageStream,
 ) {
@@ -196,16 +194,19 @@ async fn serve(
                     Some(Ok(AggregatedMessage::Close(_))) | None => break (End::ClientClosed, None),
                     Some(Err(_)) => break (End::Protocol, Some(CloseCode::Protocol.into())),
                 };
-                if let Some(breach) = guard.as_mut().and_then(|g| g.inbound(&message).err()) {
-                    break (End::Protocol, Some(CloseReason {
+                let start = match guard.as_mut().map(|g| g.inbound(&message)) {
+                    Some(Ok(start)) => start,
+                    Some(Err(breach)) => break (End::Protocol, Some(CloseReason {
                         code: breach.code.into(),
                         description: Some(breach.reason),
-                    }));
-                }
+                    })),
+                    // The legacy protocol has no guard to read the message: read it here.
+                    None => started(&message),
+                };
                 // Each operation started draws on the caller's rate; a refused one is
                 // answered with an `error` and the connection goes on.
-                if let Some(id) = started(&message) {
-                    let caller = token.get().map_or(Caller::Address(address), |t| Caller::Token(*t));
+                if let Some(id) = start {
+                    let caller = token.get().map_or(anonymous, |t| Caller::Token(*t));
                     if let Err(err) = state.rate.admit(caller, 1) {
                         state.metrics.rate_limited("websocket");
                         if let Some(g) = guard.as_mut() {
@@ -300,8 +301,8 @@ async fn serve(
     }
 }
 
-/// The id of the operation a client message starts (`subscribe`, or `start` in the legacy
-/// protocol); `None` for any other message.
+/// The id of the operation a legacy `graphql-ws` message starts (`start`); `None` for any
+/// other message.
 fn started(message: &[u8]) -> Option<String> {
     #[derive(serde::Deserialize)]
     struct Message {
@@ -310,9 +311,7 @@ fn started(message: &[u8]) -> Option<String> {
         id: Option<String>,
     }
     let m: Message = serde_json::from_slice(message).ok()?;
-    matches!(m.kind.as_str(), "subscribe" | "start")
-        .then_some(m.id)
-        .flatten()
+    (m.kind == "start").then_some(m.id).flatten()
 }
 
 /// The `error` message refusing operation `id` with `err` (both protocols use this shape).

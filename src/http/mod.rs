@@ -147,13 +147,7 @@ async fn admit(state: &AppState, http: &HttpRequest, operations: u32) -> Result<
             "a bearer token is required (Authorization: Bearer <token>)".into(),
         ));
     }
-    let caller = match credential.token_id {
-        Some(id) => rate::Caller::Token(id),
-        None => rate::Caller::Address(
-            http.peer_addr()
-                .map_or(std::net::Ipv4Addr::UNSPECIFIED.into(), |a| a.ip()),
-        ),
-    };
+    let caller = rate::Caller::of(credential.token_id, http);
     if let Err(err) = state.rate.admit(caller, operations) {
         state.metrics.rate_limited("http");
         return Err(err);

@@ -28,6 +28,19 @@ pub enum Caller {
     Address(IpAddr),
 }
 
+impl Caller {
+    /// The caller of a request that came with token `token` (if any) from `http`'s peer.
+    pub fn of(token: Option<i64>, http: &actix_web::HttpRequest) -> Self {
+        match token {
+            Some(id) => Caller::Token(id),
+            None => Caller::Address(
+                http.peer_addr()
+                    .map_or(std::net::Ipv4Addr::UNSPECIFIED.into(), |a| a.ip()),
+            ),
+        }
+    }
+}
+
 /// The limiter of one instance; `None` inside when limits are off.
 pub struct RateLimits {
     buckets: Option<DefaultKeyedRateLimiter<Caller>>,

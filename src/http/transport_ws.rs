@@ -47,8 +47,9 @@ impl Guard {
         self.initialised
     }
 
-    /// Checks a message from the client before the engine sees it.
-    pub fn inbound(&mut self, text: &[u8]) -> Result<(), Breach> {
+    /// Checks a message from the client before the engine sees it; `Some(id)` when it
+    /// starts operation `id`.
+    pub fn inbound(&mut self, text: &[u8]) -> Result<Option<String>, Breach> {
         let invalid = |why: &str| Breach::new(4400, format!("Invalid message received: {why}"));
         let message: Value =
             serde_json::from_slice(text).map_err(|_| invalid("not a JSON object"))?;
@@ -90,6 +91,7 @@ impl Guard {
                     ));
                 }
                 self.unanswered.insert(id.to_owned());
+                return Ok(Some(id.to_owned()));
             }
             "complete" => {
                 let id = id()?;
@@ -99,7 +101,7 @@ impl Guard {
             }
             other => return Err(invalid(&format!("unknown type `{other}`"))),
         }
-        Ok(())
+        Ok(None)
     }
 
     /// Forgets operation `id`, which the server refused before it started (the client may

@@ -20,7 +20,7 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use super::document::{DemoChange, DemoRelease};
+use super::document::{DemoChange, DemoRelease, Ids};
 use crate::error::AppResult;
 
 /// What a load inserted.
@@ -55,31 +55,41 @@ fn at(day: i64, hour: i64) -> DateTime<Utc> {
 /// Loads the demo portfolio in one transaction.
 pub async fn load(db: &DatabaseConnection) -> AppResult<Counts> {
     let txn = db.begin().await?;
-    let counts = Loader::default().run(&txn).await?;
+    let loaded = super::document::load(&txn, at).await?;
+    let counts = Counts {
+        people: loaded.ids.people.len(),
+        services: loaded.ids.services.len(),
+        offerings: loaded.ids.offerings,
+        ..Counts::default()
+    };
+    let loader = Loader {
+        ids: loaded.ids,
+        changes: HashMap::new(),
+        counts,
+    };
+    let counts = loader.run(&txn, &loaded.changes, &loaded.releases).await?;
     txn.commit().await?;
     Ok(counts)
 }
 
-#[derive(Default)]
+/// Writes the changes and releases of the document, with their history.
 struct Loader {
-    people: HashMap<String, i64>,
-    services: HashMap<String, i64>,
-    projects: HashMap<String, i64>,
-    models: HashMap<String, i64>,
+    /// The reference data, by name.
+    ids: Ids,
+    /// The changes written so far, by number.
     changes: HashMap<String, i64>,
     counts: Counts,
 }
 
 impl Loader {
-    async fn run<C: ConnectionTrait>(mut self, db: &C) -> AppResult<Counts> {
-        let ids = super::document::load(db, at).await?;
-        self.counts.people = ids.people.len();
-        self.counts.services = ids.services.len();
-        self.counts.offerings = ids.offerings;
-        (self.people, self.services, self.projects, self.models) =
-            (ids.people, ids.services, ids.projects, ids.models);
-        self.changes(db, &ids.changes).await?;
-        self.releases(db, &ids.releases).await?;
+    async fn run<C: ConnectionTrait>(
+        mut self,
+        db: &C,
+        changes: &[DemoChange],
+        releases: &[DemoRelease],
+    ) -> AppResult<Counts> {
+        self.changes(db, changes).await?;
+        self.releases(db, releases).await?;
         Ok(self.counts)
     }
 
@@ -169,9 +179,9 @@ impl Loader {
             risk: Set(row.risk),
             status: Set(status),
             outcome: Set(outcome),
-            requested_by_id: Set(self.people[requester]),
-            project_id: Set(row.project.as_deref().map(|p| self.projects[p])),
-            model_id: Set(row.model.as_deref().map(|m| self.models[m])),
+            requested_by_id: Set(self.ids.people[requester]),
+            project_id: Set(row.project.as_deref().map(|p| self.ids.projects[p])),
+            model_id: Set(row.model.as_deref().map(|m| self.ids.models[m])),
             planned_start: Set(planned.map(|p| p.0)),
             planned_end: Set(planned.map(|p| p.1)),
             submitted_at: Set(submitted),
@@ -190,13 +200,13 @@ impl Loader {
         for s in &row.services {
             change_service::ActiveModel {
                 change_id: Set(c.id),
-                service_id: Set(self.services[s.as_str()]),
+                service_id: Set(self.ids.services[s.as_str()]),
                 change_created_at: Set(Some(c.created_at)),
             }
             .insert(db)
             .await?;
         }
-        let requester_id = self.people[requester];
+        let requester_id = self.ids.people[requester];
         self.audit(
             db,
             created,
@@ -224,7 +234,7 @@ impl Loader {
         // Approvers: change-management managers and owner, never the requester.
         let approvers: Vec<i64> = ["bob", "carmen", "alice", "deepak"]
             .iter()
-            .map(|h| self.people[*h])
+            .map(|h| self.ids.people[*h])
             .filter(|id| *id != requester_id)
             .collect();
         let approvals = match (change_type, status) {
@@ -303,7 +313,7 @@ impl Loader {
             )
             .await?;
         }
-        let erin = Some(self.people["erin"]);
+        let erin = Some(self.ids.people["erin"]);
         let steps = [
             (
                 reached(S::Scheduled),
@@ -389,7 +399,7 @@ impl Loader {
                 version: Set(row.version.clone()),
                 release_type: Set(row.release_type),
                 status: Set(status),
-                project_id: Set(row.project.as_deref().map(|p| self.projects[p])),
+                project_id: Set(row.project.as_deref().map(|p| self.ids.projects[p])),
                 previous_id: Set(row.previous.as_deref().map(|p| ids[p])),
                 planned_date: Set(Some(at(planned, 18))),
                 deployed_at: Set(row.deployed_day.map(|d| at(d, 19))),
@@ -429,7 +439,7 @@ impl Loader {
             }
             audit_event::ActiveModel {
                 at: Set(r.created_at),
-                actor_id: Set(Some(self.people["farid"])),
+                actor_id: Set(Some(self.ids.people["farid"])),
                 action: Set("CREATED".into()),
                 entity_type: Set("Release".into()),
                 entity_id: Set(r.id),
@@ -442,7 +452,7 @@ impl Loader {
             if status != ReleaseStatus::Planned {
                 audit_event::ActiveModel {
                     at: Set(r.updated_at),
-                    actor_id: Set(Some(self.people["grace"])),
+                    actor_id: Set(Some(self.ids.people["grace"])),
                     action: Set(format!("ADVANCED_TO_{}", status.as_str())),
                     entity_type: Set("Release".into()),
                     entity_id: Set(r.id),

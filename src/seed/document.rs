@@ -157,7 +157,7 @@ pub struct DemoRelease {
     pub deployed_day: Option<i64>,
 }
 
-/// The rows the rest of the demo refers to, by name, and the changes and releases to load.
+/// The rows the rest of the demo refers to, by name.
 #[derive(Default)]
 pub struct Ids {
     pub people: HashMap<String, i64>,
@@ -165,6 +165,11 @@ pub struct Ids {
     pub projects: HashMap<String, i64>,
     pub models: HashMap<String, i64>,
     pub offerings: usize,
+}
+
+/// The reference data as loaded, and the changes and releases still to load.
+pub struct Loaded {
+    pub ids: Ids,
     pub changes: Vec<DemoChange>,
     pub releases: Vec<DemoRelease>,
 }
@@ -180,7 +185,7 @@ fn id(ids: &HashMap<String, i64>, what: &str, name: &str) -> AppResult<i64> {
 pub async fn load<C: ConnectionTrait>(
     db: &C,
     at: impl Fn(i64, i64) -> DateTime<Utc>,
-) -> AppResult<Ids> {
+) -> AppResult<Loaded> {
     let doc: Document = toml::from_str(DOCUMENT)
         .map_err(|e| AppError::Internal(format!("demo.toml does not parse: {e}")))?;
     let mut ids = Ids::default();
@@ -351,7 +356,9 @@ pub async fn load<C: ConnectionTrait>(
         .await?;
         ids.models.insert(cm.key, m.id);
     }
-    ids.changes = doc.changes;
-    ids.releases = doc.releases;
-    Ok(ids)
+    Ok(Loaded {
+        ids,
+        changes: doc.changes,
+        releases: doc.releases,
+    })
 }

@@ -10,6 +10,7 @@ use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Func, LikeExpr, Quer
 use sea_orm::{ColumnTrait, EntityName, EntityTrait, IdenStatic};
 
 use super::page::{KeyKind, Listing, Ordering, PageArgs, PageSpec, SortKey, Via};
+use super::relations;
 use super::rows::{Columns, Decode};
 use crate::error::AppResult;
 
@@ -186,18 +187,9 @@ impl Filter for ServiceFilter {
         match scope {
             ServiceScope::Root => Via::Root,
             ServiceScope::Owner => Via::column(service::Column::OwnerId),
-            ServiceScope::Offering => Via::junction(
-                offering_service::Column::ServiceId,
-                offering_service::Column::OfferingId,
-            ),
-            ServiceScope::Change => Via::junction(
-                change_service::Column::ServiceId,
-                change_service::Column::ChangeId,
-            ),
-            ServiceScope::Release => Via::junction(
-                release_service::Column::ServiceId,
-                release_service::Column::ReleaseId,
-            ),
+            ServiceScope::Offering => relations::services_of_offering(),
+            ServiceScope::Change => relations::services_of_change(),
+            ServiceScope::Release => relations::services_of_release(),
         }
     }
     fn condition(&self, _: ServiceScope) -> Condition {
@@ -243,10 +235,7 @@ impl Filter for OfferingFilter {
     fn via(scope: OfferingScope) -> Via {
         match scope {
             OfferingScope::Root => Via::Root,
-            OfferingScope::Service => Via::junction(
-                offering_service::Column::OfferingId,
-                offering_service::Column::ServiceId,
-            ),
+            OfferingScope::Service => relations::offerings_of_service(),
         }
     }
     fn condition(&self, _: OfferingScope) -> Condition {
@@ -425,14 +414,8 @@ impl Filter for ChangeFilter {
             ChangeScope::Project => Via::column(change::Column::ProjectId),
             ChangeScope::Model => Via::column(change::Column::ModelId),
             ChangeScope::Requester => Via::column(change::Column::RequestedById),
-            ChangeScope::Service => Via::junction(
-                change_service::Column::ChangeId,
-                change_service::Column::ServiceId,
-            ),
-            ChangeScope::Release => Via::junction(
-                release_change::Column::ChangeId,
-                release_change::Column::ReleaseId,
-            ),
+            ChangeScope::Service => relations::changes_of_service(),
+            ChangeScope::Release => relations::changes_of_release().spec().via,
         }
     }
     fn junction_copy(scope: ChangeScope, column: &str) -> Option<&'static str> {
@@ -567,10 +550,7 @@ impl Filter for ReleaseFilter {
         match scope {
             ReleaseScope::Root => Via::Root,
             ReleaseScope::Project => Via::column(release::Column::ProjectId),
-            ReleaseScope::Service => Via::junction(
-                release_service::Column::ReleaseId,
-                release_service::Column::ServiceId,
-            ),
+            ReleaseScope::Service => relations::releases_of_service(),
         }
     }
     fn condition(&self, _: ReleaseScope) -> Condition {

@@ -158,7 +158,8 @@ pub fn policies_of_process() -> Relation<process::Entity, policy::Entity> {
     Relation::by_column(policy::Column::ProcessId, policy::Column::Id)
 }
 
-/// The services a change touches, through its junction (for impacted offerings).
+/// The services a change touches, through `change_service` (paged lists, impacted
+/// offerings).
 pub fn services_of_change() -> Via {
     Via::junction(
         change_service::Column::ServiceId,
@@ -166,11 +167,44 @@ pub fn services_of_change() -> Via {
     )
 }
 
-/// The services a release ships, through its junction (for impacted offerings).
+/// The changes that touch a service, through `change_service`.
+pub fn changes_of_service() -> Via {
+    Via::junction(
+        change_service::Column::ChangeId,
+        change_service::Column::ServiceId,
+    )
+}
+
+/// The services a release ships, through `release_service` (paged lists, impacted
+/// offerings).
 pub fn services_of_release() -> Via {
     Via::junction(
         release_service::Column::ServiceId,
         release_service::Column::ReleaseId,
+    )
+}
+
+/// The releases that ship to a service, through `release_service`.
+pub fn releases_of_service() -> Via {
+    Via::junction(
+        release_service::Column::ReleaseId,
+        release_service::Column::ServiceId,
+    )
+}
+
+/// The services an offering holds, through `offering_service`.
+pub fn services_of_offering() -> Via {
+    Via::junction(
+        offering_service::Column::ServiceId,
+        offering_service::Column::OfferingId,
+    )
+}
+
+/// The offerings that hold a service, through `offering_service`.
+pub fn offerings_of_service() -> Via {
+    Via::junction(
+        offering_service::Column::OfferingId,
+        offering_service::Column::ServiceId,
     )
 }
 
