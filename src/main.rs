@@ -17,6 +17,10 @@ async fn main() -> ExitCode {
     match cli::run(cli, &matches).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            let e = match e.downcast_ref::<portfolio::error::AppError>() {
+                Some(app) => app.operator_message(),
+                None => e.to_string(),
+            };
             tracing::error!("{e}");
             eprintln!("error: {e}");
             ExitCode::FAILURE

@@ -58,7 +58,7 @@ pub enum StartError {
         bind: String,
         source: std::io::Error,
     },
-    #[error("demo data: {0}")]
+    #[error("demo data: {}", .0.operator_message())]
     Seed(#[from] crate::error::AppError),
     #[error("event listener: {0}")]
     Listener(#[from] sea_orm::sqlx::Error),

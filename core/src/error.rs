@@ -84,6 +84,16 @@ impl AppError {
         }
     }
 
+    /// The message for the operator (a command's error output, the log): the cause of an
+    /// internal error included, which clients never see.
+    pub fn operator_message(&self) -> String {
+        match self {
+            Self::Database(err) => format!("database error: {err}"),
+            Self::Internal(cause) => format!("internal error: {cause}"),
+            other => other.to_string(),
+        }
+    }
+
     /// Seconds to wait before retrying, for a caller over its rate limit.
     pub fn retry_after(&self) -> Option<u64> {
         match self {

@@ -3,25 +3,29 @@
 //! with their partners; offerings for different consumer groups made of goods, access to
 //! resources and service actions; PMO projects whose changes (standard, normal, emergency;
 //! infrastructure, application, documentation) stand in every state; and releases that are
-//! single, sequential and packaged. Deterministic: the same rows on every load.
+//! single, sequential and packaged.
 //!
-//! What the portfolio holds is the document `demo.toml` (see `document.rs`); this file
-//! writes the history each change and release stands on: the dates of each step on the
-//! demo calendar, the approvals, the audit trail.
+//! What the portfolio holds is the document `demo.toml` (see `document.rs`). The reference
+//! data is inserted as the document says; the changes and releases are then taken to where
+//! the document says they stand through the domain's own use cases — create, submit,
+//! approve, schedule, start, complete, close, cancel; create a release, move it — by the
+//! people whose roles allow each step, with the use cases' clock set to the date of each
+//! step. So every rule holds in the demo, and its audit trail is the one the API writes.
+//! Dates are relative to the day of loading: the demo is always "current".
 
 use std::collections::HashMap;
 use std::fmt;
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, Utc};
 use entity::*;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set, TransactionTrait,
-};
-use serde_json::json;
+use sea_orm::{DatabaseConnection, EntityTrait, TransactionTrait};
 
-use super::document::{DemoChange, DemoRelease, Ids};
-use crate::error::AppResult;
+use super::document::{DemoChange, DemoRelease, Ending, Ids, Window};
+use crate::domain::rules::{lifecycle_rank, required_approvals};
+use crate::domain::{
+    Actor, Clock, EventBus, Governance, NewChange, NewRelease, Patch, ServicePatch,
+};
+use crate::error::{AppError, AppResult};
 
 /// What a load inserted.
 #[derive(Debug, Default, Clone, Copy)]
@@ -43,429 +47,448 @@ impl fmt::Display for Counts {
     }
 }
 
-/// Day 0 of the demo's calendar; every timestamp is an offset from it.
-fn at(day: i64, hour: i64) -> DateTime<Utc> {
-    let base = Utc
-        .with_ymd_and_hms(2026, 11, 2, 8, 0, 0)
-        .single()
-        .unwrap_or_default();
-    base + Duration::days(day) + Duration::hours(hour)
-}
+/// Who decides on changes in the demo (owner and managers of change-management), in the
+/// order they are asked; a requester never decides on their own change.
+const DECIDERS: [&str; 4] = ["bob", "carmen", "alice", "deepak"];
+/// The change-management practitioner who schedules, implements and closes changes.
+const IMPLEMENTER: &str = "erin";
+/// The owner of release-management, who creates releases, and its manager, who moves them.
+const RELEASE_OWNER: &str = "farid";
+const RELEASE_MANAGER: &str = "grace";
 
-/// Loads the demo portfolio in one transaction.
+/// Loads the demo portfolio into an empty database: the reference data in one transaction,
+/// then each step of the changes' and releases' history as the use case it is.
 pub async fn load(db: &DatabaseConnection) -> AppResult<Counts> {
+    let now = crate::domain::now();
+    let day0 = now.date_naive().and_time(chrono::NaiveTime::MIN).and_utc();
     let txn = db.begin().await?;
-    let loaded = super::document::load(&txn, at).await?;
-    let counts = Counts {
-        people: loaded.ids.people.len(),
-        services: loaded.ids.services.len(),
-        offerings: loaded.ids.offerings,
-        ..Counts::default()
-    };
-    let loader = Loader {
+    let loaded =
+        super::document::load(&txn, |d, h| day0 + Duration::days(d) + Duration::hours(h)).await?;
+    txn.commit().await?;
+    let clock = Clock::manual(day0);
+    let mut story = Story {
+        db: db.clone(),
+        gov: Governance::new(db.clone(), EventBus::in_process(16)).with_clock(clock.clone()),
+        clock,
+        day0,
+        latest: now - Duration::hours(1),
         ids: loaded.ids,
         changes: HashMap::new(),
-        counts,
     };
-    let counts = loader.run(&txn, &loaded.changes, &loaded.releases).await?;
-    txn.commit().await?;
-    Ok(counts)
+    let releases = story.releases_of_changes(&loaded.releases);
+    let mut closing = Vec::new();
+    for (i, row) in loaded.changes.iter().enumerate() {
+        let release = releases.get(&format!("CHG{:07}", i + 1)).copied();
+        if let Some(id) = story.change(i as i64, row, release).await? {
+            closing.push(id);
+        }
+    }
+    let mut released: Vec<(String, Released)> = Vec::new();
+    for row in &loaded.releases {
+        let r = story.release(row, &released).await?;
+        released.push((format!("{} {}", row.name, row.version), r));
+    }
+    // Changes a release completed are closed by Change Management the day after it closed.
+    for r in released.iter().map(|(_, r)| r) {
+        let Some(closed) = r.closed else { continue };
+        for id in r.changes.iter().filter(|id| closing.contains(id)) {
+            story.at(closed + Duration::days(1));
+            let who = story.actor(IMPLEMENTER)?;
+            story.gov.close_change(&who, *id, None).await?;
+        }
+    }
+    for ending in loaded.endings {
+        match ending {
+            Ending::Service { id, owner, at } => {
+                story.at(at.on(day0));
+                let patch = ServicePatch {
+                    lifecycle: Patch::Set(ServiceLifecycle::Retired),
+                    ..Default::default()
+                };
+                let owner = Actor::new(owner, TokenScope::Write);
+                story.gov.update_service(&owner, id, None, patch).await?;
+            }
+            Ending::Project { id, manager, at } => {
+                story.at(at.on(day0));
+                let closed = Patch::Set(ProjectStatus::Closed);
+                let manager = Actor::new(manager, TokenScope::Write);
+                story
+                    .gov
+                    .update_project(&manager, id, None, Patch::Keep, closed, Patch::Keep)
+                    .await?;
+            }
+        }
+    }
+    story.check(&loaded.changes, &loaded.releases).await?;
+    Ok(Counts {
+        people: story.ids.people.len(),
+        services: story.ids.services.len(),
+        offerings: story.ids.offerings,
+        changes: story.changes.len(),
+        releases: released.len(),
+    })
 }
 
-/// Writes the changes and releases of the document, with their history.
-struct Loader {
-    /// The reference data, by name.
+/// A release as loaded: its id, when it closed (if it did) and its changes.
+struct Released {
+    id: i64,
+    closed: Option<DateTime<Utc>>,
+    changes: Vec<i64>,
+}
+
+/// Where a change's release takes it: the release's day (its deployment, or when it is
+/// planned), which anchors the change's own dates.
+#[derive(Clone, Copy)]
+struct InRelease {
+    day: i64,
+    planned: DateTime<Utc>,
+}
+
+/// The replay: the use cases with a clock the story sets.
+struct Story {
+    db: DatabaseConnection,
+    gov: Governance,
+    clock: Clock,
+    /// Midnight (UTC) of the day of loading: day 0 of the document's relative times.
+    day0: DateTime<Utc>,
+    /// The latest a step may be dated: history stays in the past.
+    latest: DateTime<Utc>,
     ids: Ids,
     /// The changes written so far, by number.
     changes: HashMap<String, i64>,
-    counts: Counts,
 }
 
-impl Loader {
-    async fn run<C: ConnectionTrait>(
-        mut self,
-        db: &C,
-        changes: &[DemoChange],
-        releases: &[DemoRelease],
-    ) -> AppResult<Counts> {
-        self.changes(db, changes).await?;
-        self.releases(db, releases).await?;
-        Ok(self.counts)
+impl Story {
+    fn at(&self, t: DateTime<Utc>) {
+        self.clock.set(t.min(self.latest));
     }
 
-    async fn changes<C: ConnectionTrait>(&mut self, db: &C, rows: &[DemoChange]) -> AppResult<()> {
-        for (i, row) in rows.iter().enumerate() {
-            let c = self.change(db, i as i64, row).await?;
-            self.changes.insert(c.number, c.id);
+    fn time(&self, day: i64, hour: i64) -> DateTime<Utc> {
+        self.day0 + Duration::days(day) + Duration::hours(hour)
+    }
+
+    fn person(&self, handle: &str) -> AppResult<i64> {
+        self.ids
+            .people
+            .get(handle)
+            .copied()
+            .ok_or_else(|| AppError::Internal(format!("demo.toml: no person `{handle}`")))
+    }
+
+    fn actor(&self, handle: &str) -> AppResult<Actor> {
+        Ok(Actor::new(self.person(handle)?, TokenScope::Write))
+    }
+
+    fn lookup(map: &HashMap<String, i64>, what: &str, name: &str) -> AppResult<i64> {
+        map.get(name)
+            .copied()
+            .ok_or_else(|| AppError::Internal(format!("demo.toml: no {what} `{name}`")))
+    }
+
+    /// For each change number, the release that moves it (the last active one naming it).
+    fn releases_of_changes(&self, rows: &[DemoRelease]) -> HashMap<String, InRelease> {
+        let mut out = HashMap::new();
+        for r in rows.iter().filter(|r| r.status != ReleaseStatus::Cancelled) {
+            let day = r.deployed.map_or(r.planned.day().min(-1), |d| d.day());
+            for number in &r.changes {
+                out.insert(
+                    number.clone(),
+                    InRelease {
+                        day,
+                        planned: r.planned.on(self.day0),
+                    },
+                );
+            }
         }
-        self.counts.changes = self.changes.len();
-        Ok(())
+        out
     }
 
-    async fn change<C: ConnectionTrait>(
+    /// Takes change `i` of the document to its status (or, when a release moves it further,
+    /// to SCHEDULED). Returns its id when its release is to complete it and it then closes.
+    async fn change(
         &mut self,
-        db: &C,
         i: i64,
         row: &DemoChange,
-    ) -> AppResult<change::Model> {
-        let (title, change_type, status) = (row.title.as_str(), row.change_type, row.status);
-        let requester = row.requester.as_str();
+        release: Option<InRelease>,
+    ) -> AppResult<Option<i64>> {
         use ChangeStatus as S;
-        let reached = |s: S| -> bool {
-            let order = [
-                S::Draft,
-                S::Submitted,
-                S::Authorized,
-                S::Scheduled,
-                S::Implementing,
-                S::Review,
-                S::Closed,
-            ];
-            match status {
-                S::Rejected => matches!(s, S::Draft | S::Submitted),
-                S::Cancelled => matches!(s, S::Draft | S::Submitted),
-                _ => order.iter().position(|x| *x == s) <= order.iter().position(|x| *x == status),
+        let target = row.status;
+        let beyond = |s: S| lifecycle_rank(target) >= lifecycle_rank(s);
+        let done = matches!(target, S::Implementing | S::Review | S::Closed);
+        // The day the work happens: its release's, a past day for work done, else today.
+        let anchor = match (release, &row.window) {
+            (Some(r), _) => r.day,
+            (None, Some(w)) if done => w.start.day().min(0),
+            (None, None) if done => -3 - (i * 3) % 20,
+            (None, _) => 0,
+        };
+        // An emergency on its own moves within days; other work takes a week or two.
+        let lead = match (release, row.change_type) {
+            (None, ChangeType::Emergency) => 2,
+            _ => 8 + i % 5,
+        };
+        let created = self.time(anchor.min(0) - lead, 9 + i % 8);
+        let window = match (&row.window, release) {
+            (Some(Window { start, end }), _) => (start.on(self.day0), end.on(self.day0)),
+            (None, Some(r)) => (r.planned, r.planned + Duration::hours(4)),
+            (None, None) => {
+                let day = if done { anchor } else { 5 + (i * 3) % 40 };
+                (self.time(day, 10 + i % 6), self.time(day, 14 + i % 6))
             }
         };
-        let created = at(-40 + i % 30, (i % 8) + 1);
-        let submitted = reached(S::Submitted).then(|| created + Duration::hours(20));
-        let authorized = reached(S::Authorized).then(|| created + Duration::hours(46));
-        let window_day = if matches!(status, S::Closed | S::Review) {
-            -20 + i % 15
-        } else {
-            5 + (i * 3) % 40
-        };
-        let (start_hour, end_hour, window_day) = match &row.window {
-            Some(w) => (w.start_hour, w.end_hour, w.day),
-            None => (10 + i % 6, 14 + i % 6, window_day),
-        };
-        let planned = (reached(S::Scheduled) || status == S::Authorized && i % 2 == 0)
-            .then(|| (at(window_day, start_hour), at(window_day, end_hour)));
-        let started = reached(S::Implementing).then(|| {
-            planned
-                .map(|p| p.0)
-                .unwrap_or(created + Duration::hours(50))
-        });
-        let completed = reached(S::Review).then(|| {
-            planned
-                .map(|p| p.1)
-                .unwrap_or(created + Duration::hours(54))
-        });
-        let closed = reached(S::Closed).then(|| completed.unwrap_or(created) + Duration::days(2));
-        let outcome = match status {
-            S::Review if title.contains("VPN concentrators") => Some(ChangeOutcome::BackedOut),
-            S::Review | S::Closed => Some(ChangeOutcome::Successful),
-            _ => None,
-        };
-        let updated = [
-            Some(created),
-            submitted,
-            authorized,
-            started,
-            completed,
-            closed,
-        ]
-        .into_iter()
-        .flatten()
-        .max()
-        .unwrap_or(created);
-        let number = format!("CHG{:07}", i + 1);
-        let c = change::ActiveModel {
-            number: Set(number),
-            title: Set(title.into()),
-            description: Set(format!("{title}. Back-out plan: restore the previous configuration from the pre-change snapshot.")),
-            category: Set(row.category),
-            change_type: Set(change_type),
-            risk: Set(row.risk),
-            status: Set(status),
-            outcome: Set(outcome),
-            requested_by_id: Set(self.ids.people[requester]),
-            project_id: Set(row.project.as_deref().map(|p| self.ids.projects[p])),
-            model_id: Set(row.model.as_deref().map(|m| self.ids.models[m])),
-            planned_start: Set(planned.map(|p| p.0)),
-            planned_end: Set(planned.map(|p| p.1)),
-            submitted_at: Set(submitted),
-            authorized_at: Set(authorized),
-            started_at: Set(started),
-            completed_at: Set(completed),
-            closed_at: Set(closed),
-            cancellation_reason: Set((status == S::Cancelled).then(|| "Superseded by a project decision.".to_owned())),
-            created_at: Set(created),
-            updated_at: Set(updated),
-            version: Set(1),
-            ..Default::default()
-        }
-        .insert(db)
-        .await?;
-        for s in &row.services {
-            change_service::ActiveModel {
-                change_id: Set(c.id),
-                service_id: Set(self.ids.services[s.as_str()]),
-                change_created_at: Set(Some(c.created_at)),
-            }
-            .insert(db)
-            .await?;
-        }
-        let requester_id = self.ids.people[requester];
-        self.audit(
-            db,
-            created,
-            Some(requester_id),
-            "CREATED",
-            "Change",
-            c.id,
-            None,
-            Some(S::Draft),
-        )
-        .await?;
-        if let Some(t) = submitted {
-            self.audit(
-                db,
-                t,
-                Some(requester_id),
-                "SUBMITTED",
-                "Change",
-                c.id,
-                Some(S::Draft),
-                Some(S::Submitted),
+        let plan_at_creation = row.window.is_some() || (target == S::Authorized && i % 2 == 0);
+        let requester = self.actor(&row.requester)?;
+        let model_id = row
+            .model
+            .as_deref()
+            .map(|m| Self::lookup(&self.ids.models, "change model", m))
+            .transpose()?;
+        self.at(created);
+        let c = self
+            .gov
+            .create_change(
+                &requester,
+                NewChange {
+                    title: row.title.clone(),
+                    description: Some(format!(
+                        "{}. Back-out plan: restore the previous configuration from the pre-change snapshot.",
+                        row.title
+                    )),
+                    category: row.category,
+                    change_type: row.change_type,
+                    risk: row.risk,
+                    service_ids: row
+                        .services
+                        .iter()
+                        .map(|s| Self::lookup(&self.ids.services, "service", s))
+                        .collect::<AppResult<_>>()?,
+                    project_id: row
+                        .project
+                        .as_deref()
+                        .map(|p| Self::lookup(&self.ids.projects, "project", p))
+                        .transpose()?,
+                    model_id,
+                    planned_start: plan_at_creation.then_some(window.0),
+                    planned_end: plan_at_creation.then_some(window.1),
+                },
             )
             .await?;
+        self.changes.insert(c.number.clone(), c.id);
+        if target == S::Draft {
+            return Ok(None);
         }
-        // Approvers: change-management managers and owner, never the requester.
-        let approvers: Vec<i64> = ["bob", "carmen", "alice", "deepak"]
+        let submitted = created + Duration::hours(20);
+        self.at(submitted);
+        let mut c = self.gov.submit_change(&requester, c.id, None).await?;
+        let deciders: Vec<Actor> = DECIDERS
             .iter()
-            .map(|h| self.ids.people[*h])
-            .filter(|id| *id != requester_id)
+            .map(|h| self.actor(h))
+            .collect::<AppResult<Vec<_>>>()?
+            .into_iter()
+            .filter(|a| a.person_id != requester.person_id)
             .collect();
-        let approvals = match (change_type, status) {
-            (_, S::Rejected) => vec![(approvers[0], ApprovalDecision::Rejected)],
-            (ChangeType::Standard, _) => vec![],
-            (ChangeType::Emergency, _) if authorized.is_some() => {
-                vec![(approvers[0], ApprovalDecision::Approved)]
+        let mut decided = submitted;
+        match target {
+            S::Rejected => {
+                self.at(submitted + Duration::hours(2));
+                let comment = "Risk too high for the benefit; rework the proposal.";
+                self.gov
+                    .reject_change(&deciders[0], c.id, comment, None)
+                    .await?;
+                return Ok(None);
             }
-            (ChangeType::Normal, _) if authorized.is_some() => {
-                vec![
-                    (approvers[0], ApprovalDecision::Approved),
-                    (approvers[1], ApprovalDecision::Approved),
-                ]
+            S::Cancelled => {
+                self.at(created + Duration::days(3));
+                let reason = "Superseded by a project decision.";
+                self.gov
+                    .cancel_change(&requester, c.id, reason, None)
+                    .await?;
+                return Ok(None);
             }
-            // Submitted normal changes: one of two approvals in, for a mixed picture.
-            (ChangeType::Normal, S::Submitted) if i % 2 == 0 => {
-                vec![(approvers[0], ApprovalDecision::Approved)]
-            }
-            _ => vec![],
+            _ => {}
+        }
+        // Submitted normal changes that need two approvals get one, for a mixed picture.
+        let model = match model_id {
+            Some(id) => change_model::Entity::find_by_id(id).one(&self.db).await?,
+            None => None,
         };
-        for (k, (who, decision)) in approvals.into_iter().enumerate() {
-            let t = submitted.unwrap_or(created) + Duration::hours(2 + 10 * k as i64);
-            approval::ActiveModel {
-                change_id: Set(c.id),
-                approver_id: Set(who),
-                decision: Set(decision),
-                comment: Set(Some(match decision {
-                    ApprovalDecision::Approved => {
-                        "Risk assessed; back-out plan is credible.".into()
-                    }
-                    ApprovalDecision::Rejected => {
-                        "Risk too high for the benefit; rework the proposal.".into()
-                    }
-                })),
-                decided_at: Set(t),
-                ..Default::default()
-            }
-            .insert(db)
-            .await?;
-            let action = if decision == ApprovalDecision::Approved {
-                "APPROVED"
-            } else {
-                "REJECTED"
-            };
-            let to = if decision == ApprovalDecision::Rejected {
-                Some(S::Rejected)
-            } else {
-                None
-            };
-            self.audit(
-                db,
-                t,
-                Some(who),
-                action,
-                "Change",
-                c.id,
-                to.map(|_| S::Submitted),
-                to,
-            )
-            .await?;
+        let wanted = if beyond(S::Authorized) {
+            required_approvals(c.change_type, model.as_ref())
+        } else {
+            i32::from(i % 2 == 0 && required_approvals(c.change_type, model.as_ref()) > 1)
+        };
+        let comment = "Risk assessed; back-out plan is credible.";
+        for (k, who) in deciders.iter().take(wanted as usize).enumerate() {
+            decided = submitted + Duration::hours(2 + 10 * k as i64);
+            self.at(decided);
+            c = self
+                .gov
+                .approve_change(who, c.id, Some(comment.into()), None)
+                .await?;
         }
-        if let Some(t) = authorized {
-            let (actor, action) = match change_type {
-                ChangeType::Standard => (None, "AUTHORIZED_BY_MODEL"),
-                _ => (Some(approvers[0]), "AUTHORIZED"),
-            };
-            self.audit(
-                db,
-                t,
-                actor,
-                action,
-                "Change",
-                c.id,
-                Some(S::Submitted),
-                Some(S::Authorized),
-            )
+        if !beyond(S::Scheduled) {
+            return Ok(None);
+        }
+        let implementer = self.actor(IMPLEMENTER)?;
+        self.at(decided + Duration::hours(4));
+        self.gov
+            .schedule_change(&implementer, c.id, window.0, window.1, None)
             .await?;
+        if release.is_some() {
+            // Its release starts and completes it; Change Management closes it after.
+            return Ok((target == S::Closed).then_some(c.id));
         }
-        let erin = Some(self.ids.people["erin"]);
-        let steps = [
-            (
-                reached(S::Scheduled),
-                planned.map(|p| p.0 - Duration::days(3)),
-                "SCHEDULED",
-                S::Authorized,
-                S::Scheduled,
-            ),
-            (
-                reached(S::Implementing),
-                started,
-                "STARTED",
-                S::Scheduled,
-                S::Implementing,
-            ),
-            (
-                reached(S::Review),
-                completed,
-                "COMPLETED",
-                S::Implementing,
-                S::Review,
-            ),
-            (reached(S::Closed), closed, "CLOSED", S::Review, S::Closed),
-        ];
-        for (done, t, action, from, to) in steps {
-            if let (true, Some(t)) = (done, t) {
-                self.audit(db, t, erin, action, "Change", c.id, Some(from), Some(to))
-                    .await?;
-            }
+        if !beyond(S::Implementing) {
+            return Ok(None);
         }
-        if status == S::Cancelled {
-            self.audit(
-                db,
-                created + Duration::days(3),
-                Some(requester_id),
-                "CANCELLED",
-                "Change",
-                c.id,
-                Some(S::Submitted),
-                Some(S::Cancelled),
-            )
+        self.at(window.0);
+        self.gov.start_change(&implementer, c.id, None).await?;
+        if !beyond(S::Review) {
+            return Ok(None);
+        }
+        self.at(window.1);
+        self.gov
+            .complete_change(&implementer, c.id, ChangeOutcome::Successful, None)
             .await?;
+        if beyond(S::Closed) {
+            self.at(window.1 + Duration::days(1));
+            self.gov.close_change(&implementer, c.id, None).await?;
         }
-        Ok(c)
+        Ok(None)
     }
 
-    async fn audit<C: ConnectionTrait>(
-        &self,
-        db: &C,
-        t: DateTime<Utc>,
-        actor: Option<i64>,
-        action: &str,
-        entity_type: &str,
-        entity_id: i64,
-        from: Option<ChangeStatus>,
-        to: Option<ChangeStatus>,
-    ) -> AppResult<()> {
-        audit_event::ActiveModel {
-            at: Set(t),
-            actor_id: Set(actor),
-            action: Set(action.into()),
-            entity_type: Set(entity_type.into()),
-            entity_id: Set(entity_id),
-            before: Set(from.map(|s| json!({ "status": s.as_str() }))),
-            after: Set(to.map(|s| json!({ "status": s.as_str() }))),
-            ..Default::default()
-        }
-        .insert(db)
-        .await?;
-        Ok(())
-    }
-
-    async fn releases<C: ConnectionTrait>(
+    /// Creates a release of the document and moves it to its status.
+    async fn release(
         &mut self,
-        db: &C,
-        rows: &[DemoRelease],
-    ) -> AppResult<()> {
-        let mut ids: HashMap<String, i64> = HashMap::new();
-        for row in rows {
-            let (status, planned) = (row.status, row.planned_day);
-            let r = release::ActiveModel {
-                name: Set(row.name.clone()),
-                version: Set(row.version.clone()),
-                release_type: Set(row.release_type),
-                status: Set(status),
-                project_id: Set(row.project.as_deref().map(|p| self.ids.projects[p])),
-                previous_id: Set(row.previous.as_deref().map(|p| ids[p])),
-                planned_date: Set(Some(at(planned, 18))),
-                deployed_at: Set(row.deployed_day.map(|d| at(d, 19))),
-                created_at: Set(at(planned.min(0) - 10, 9)),
-                updated_at: Set(at(planned.min(0) - 1, 9)),
-                revision: Set(1),
-                ..Default::default()
-            }
-            .insert(db)
+        row: &DemoRelease,
+        released: &[(String, Released)],
+    ) -> AppResult<Released> {
+        use ReleaseStatus as R;
+        let anchor = row.deployed.map_or(row.planned.day().min(-1), |d| d.day());
+        let change_ids = row
+            .changes
+            .iter()
+            .map(|n| Self::lookup(&self.changes, "change", n))
+            .collect::<AppResult<Vec<_>>>()?;
+        self.at(self.time(anchor - 4, 10));
+        let r = self
+            .gov
+            .create_release(
+                &self.actor(RELEASE_OWNER)?,
+                NewRelease {
+                    name: row.name.clone(),
+                    version: row.version.clone(),
+                    release_type: row.release_type,
+                    project_id: row
+                        .project
+                        .as_deref()
+                        .map(|p| Self::lookup(&self.ids.projects, "project", p))
+                        .transpose()?,
+                    previous_id: match &row.previous {
+                        Some(p) => Some(
+                            released
+                                .iter()
+                                .find(|(name, _)| name == p)
+                                .map(|(_, r)| r.id)
+                                .ok_or_else(|| {
+                                    AppError::Internal(format!(
+                                        "demo.toml: no earlier release `{p}`"
+                                    ))
+                                })?,
+                        ),
+                        None => None,
+                    },
+                    change_ids: change_ids.clone(),
+                    service_ids: Vec::new(),
+                    planned_date: Some(row.planned.on(self.day0)),
+                },
+            )
             .await?;
-            let mut services: Vec<i64> = Vec::new();
-            for number in &row.changes {
-                let change_id = self.changes[number.as_str()];
-                release_change::ActiveModel {
-                    release_id: Set(r.id),
-                    change_id: Set(change_id),
-                }
-                .insert(db)
+        let manager = self.actor(RELEASE_MANAGER)?;
+        let deployed = row.deployed.map(|d| d.on(self.day0));
+        let path: &[(R, Option<&str>)] = match row.status {
+            R::Cancelled => &[(R::Cancelled, Some("Scope moved to the next major version."))],
+            R::Failed => &[
+                (R::Building, None),
+                (R::Testing, None),
+                (R::Ready, None),
+                (R::Deployed, None),
+                (
+                    R::Failed,
+                    Some("Smoke tests failed after deployment; rolled back."),
+                ),
+            ],
+            target => {
+                let steps = [R::Building, R::Testing, R::Ready, R::Deployed, R::Closed];
+                let n = steps.iter().position(|s| *s == target).map_or(0, |p| p + 1);
+                &[
+                    (R::Building, None),
+                    (R::Testing, None),
+                    (R::Ready, None),
+                    (R::Deployed, None),
+                    (R::Closed, None),
+                ][..n]
+            }
+        };
+        let mut closed = None;
+        for (k, (to, reason)) in path.iter().enumerate() {
+            let t = match (to, deployed) {
+                (R::Deployed, Some(d)) => d,
+                (R::Closed, Some(d)) => d + Duration::hours(15),
+                (R::Failed, Some(d)) => d + Duration::hours(3),
+                _ => self.time(anchor - 3 + k as i64, 10),
+            };
+            self.at(t);
+            self.gov
+                .advance_release(&manager, r.id, *to, reason.map(str::to_owned), None)
                 .await?;
-                let touched = change_service::Entity::find()
-                    .filter(change_service::Column::ChangeId.eq(change_id))
-                    .all(db)
-                    .await?;
-                for t in touched {
-                    if !services.contains(&t.service_id) {
-                        services.push(t.service_id);
-                    }
-                }
+            if *to == R::Closed {
+                closed = Some(t);
             }
-            for s in services {
-                release_service::ActiveModel {
-                    release_id: Set(r.id),
-                    service_id: Set(s),
-                }
-                .insert(db)
-                .await?;
-            }
-            audit_event::ActiveModel {
-                at: Set(r.created_at),
-                actor_id: Set(Some(self.ids.people["farid"])),
-                action: Set("CREATED".into()),
-                entity_type: Set("Release".into()),
-                entity_id: Set(r.id),
-                before: Set(None),
-                after: Set(Some(json!({ "status": "PLANNED" }))),
-                ..Default::default()
-            }
-            .insert(db)
-            .await?;
-            if status != ReleaseStatus::Planned {
-                audit_event::ActiveModel {
-                    at: Set(r.updated_at),
-                    actor_id: Set(Some(self.ids.people["grace"])),
-                    action: Set(format!("ADVANCED_TO_{}", status.as_str())),
-                    entity_type: Set("Release".into()),
-                    entity_id: Set(r.id),
-                    before: Set(Some(json!({ "status": "PLANNED" }))),
-                    after: Set(Some(json!({ "status": status.as_str() }))),
-                    ..Default::default()
-                }
-                .insert(db)
-                .await?;
-            }
-            ids.insert(format!("{} {}", row.name, row.version), r.id);
         }
-        self.counts.releases = ids.len();
+        Ok(Released {
+            id: r.id,
+            closed,
+            changes: change_ids,
+        })
+    }
+}
+
+impl Story {
+    /// Fails the load when a change or release does not stand where the document says: the
+    /// document asked for a state the rules do not lead to.
+    async fn check(&self, changes: &[DemoChange], releases: &[DemoRelease]) -> AppResult<()> {
+        let stood: HashMap<String, ChangeStatus> = change::Entity::find()
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|c| (c.number, c.status))
+            .collect();
+        for (i, row) in changes.iter().enumerate() {
+            let number = format!("CHG{:07}", i + 1);
+            if stood.get(&number) != Some(&row.status) {
+                return Err(AppError::Internal(format!(
+                    "demo.toml: {number} ends {}, not {}: the rules do not lead there",
+                    stood.get(&number).map_or("missing", |s| s.as_str()),
+                    row.status.as_str()
+                )));
+            }
+        }
+        let stood: Vec<(String, ReleaseStatus)> = release::Entity::find()
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|r| (format!("{} {}", r.name, r.version), r.status))
+            .collect();
+        for row in releases {
+            let name = format!("{} {}", row.name, row.version);
+            if !stood.contains(&(name.clone(), row.status)) {
+                return Err(AppError::Internal(format!(
+                    "demo.toml: release {name} does not end {}",
+                    row.status.as_str()
+                )));
+            }
+        }
         Ok(())
     }
 }

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Timelike, Utc};
 use entity::*;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use serde::Deserialize;
@@ -50,6 +50,8 @@ struct Service {
     lifecycle: ServiceLifecycle,
     criticality: Criticality,
     owner: String,
+    /// When its owner retired it, once the changes that touched it were done.
+    retired: Option<Relative>,
     #[serde(default)]
     partners: Vec<PartnerLink>,
 }
@@ -101,6 +103,8 @@ struct Project {
     name: String,
     status: ProjectStatus,
     manager: String,
+    /// When its manager closed it, once its changes were done.
+    closed: Option<Relative>,
 }
 
 #[derive(Deserialize)]
@@ -131,13 +135,57 @@ pub struct DemoChange {
     pub window: Option<Window>,
 }
 
-/// A planned window on the demo calendar: a day and the hours it starts and ends (an end
-/// past 24 runs into the next day).
-#[derive(Deserialize)]
+/// A planned window, from `start` to `end`.
+#[derive(Clone, Copy, Deserialize)]
 pub struct Window {
-    pub day: i64,
-    pub start_hour: i64,
-    pub end_hour: i64,
+    pub start: Relative,
+    pub end: Relative,
+}
+
+/// A time relative to the day the demo is loaded, written `+9d 20:00`, `-25d 18:00` or
+/// `-3d` (midnight), in UTC.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Relative {
+    days: i64,
+    minutes: i64,
+}
+
+impl Relative {
+    /// The time on the calendar whose day 0 starts at `day0`.
+    pub fn on(self, day0: DateTime<Utc>) -> DateTime<Utc> {
+        day0 + chrono::Duration::days(self.days) + chrono::Duration::minutes(self.minutes)
+    }
+
+    /// The day, relative to the day of loading.
+    pub fn day(self) -> i64 {
+        self.days
+    }
+}
+
+impl TryFrom<String> for Relative {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        let bad = || format!("`{text}` is not a relative time like \"+9d 20:00\" or \"-3d\"");
+        let (day, clock) = match text.split_once(' ') {
+            Some((day, clock)) => (day, Some(clock)),
+            None => (text.as_str(), None),
+        };
+        let days: i64 = day
+            .strip_suffix('d')
+            .filter(|d| d.starts_with(['+', '-']))
+            .and_then(|d| d.parse().ok())
+            .ok_or_else(bad)?;
+        let minutes = match clock {
+            None => 0,
+            Some(clock) => {
+                let t = chrono::NaiveTime::parse_from_str(clock, "%H:%M").map_err(|_| bad())?;
+                i64::from(t.num_seconds_from_midnight() / 60)
+            }
+        };
+        Ok(Self { days, minutes })
+    }
 }
 
 /// A release of the demo.
@@ -153,8 +201,8 @@ pub struct DemoRelease {
     pub previous: Option<String>,
     /// Change numbers.
     pub changes: Vec<String>,
-    pub planned_day: i64,
-    pub deployed_day: Option<i64>,
+    pub planned: Relative,
+    pub deployed: Option<Relative>,
 }
 
 /// The rows the rest of the demo refers to, by name.
@@ -167,9 +215,18 @@ pub struct Ids {
     pub offerings: usize,
 }
 
+/// A service retired by its owner, or a project closed by its manager, at a time.
+pub enum Ending {
+    Service { id: i64, owner: i64, at: Relative },
+    Project { id: i64, manager: i64, at: Relative },
+}
+
 /// The reference data as loaded, and the changes and releases still to load.
 pub struct Loaded {
     pub ids: Ids,
+    /// What ends after the history: services retired and projects closed once their
+    /// changes are done, in the document's order.
+    pub endings: Vec<Ending>,
     pub changes: Vec<DemoChange>,
     pub releases: Vec<DemoRelease>,
 }
@@ -217,14 +274,16 @@ pub async fn load<C: ConnectionTrait>(
         .await?;
         partners.insert(p.name, m.id);
     }
+    let mut endings = Vec::new();
     for s in doc.services {
+        let owner = id(&ids.people, "person", &s.owner)?;
         let m = service::ActiveModel {
             key: Set(s.key.clone()),
             name: Set(s.name),
             description: Set(s.description),
             lifecycle: Set(s.lifecycle),
             criticality: Set(s.criticality),
-            owner_id: Set(Some(id(&ids.people, "person", &s.owner)?)),
+            owner_id: Set(Some(owner)),
             created_at: Set(at(-58, 0)),
             updated_at: Set(at(-58, 0)),
             version: Set(1),
@@ -242,6 +301,13 @@ pub async fn load<C: ConnectionTrait>(
             }
             .insert(db)
             .await?;
+        }
+        if let Some(at) = s.retired {
+            endings.push(Ending::Service {
+                id: m.id,
+                owner,
+                at,
+            });
         }
         ids.services.insert(s.key, m.id);
     }
@@ -324,11 +390,12 @@ pub async fn load<C: ConnectionTrait>(
         }
     }
     for p in doc.projects {
+        let manager = id(&ids.people, "person", &p.manager)?;
         let m = project::ActiveModel {
             code: Set(p.code.clone()),
             name: Set(p.name),
             status: Set(p.status),
-            manager_id: Set(Some(id(&ids.people, "person", &p.manager)?)),
+            manager_id: Set(Some(manager)),
             created_at: Set(at(-45, 0)),
             updated_at: Set(at(-45, 0)),
             version: Set(1),
@@ -336,6 +403,13 @@ pub async fn load<C: ConnectionTrait>(
         }
         .insert(db)
         .await?;
+        if let Some(at) = p.closed {
+            endings.push(Ending::Project {
+                id: m.id,
+                manager,
+                at,
+            });
+        }
         ids.projects.insert(p.code, m.id);
     }
     for cm in doc.change_models {
@@ -358,7 +432,62 @@ pub async fn load<C: ConnectionTrait>(
     }
     Ok(Loaded {
         ids,
+        endings,
         changes: doc.changes,
         releases: doc.releases,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Relative, String> {
+        Relative::try_from(text.to_owned())
+    }
+
+    #[test]
+    fn relative_times_read_days_and_clock_hours_and_refuse_anything_else() {
+        assert_eq!(
+            parse("+9d 20:00"),
+            Ok(Relative {
+                days: 9,
+                minutes: 1200
+            })
+        );
+        assert_eq!(
+            parse("-25d 18:30"),
+            Ok(Relative {
+                days: -25,
+                minutes: 1110
+            })
+        );
+        assert_eq!(
+            parse("-3d"),
+            Ok(Relative {
+                days: -3,
+                minutes: 0
+            })
+        );
+        for bad in ["9d", "+9 20:00", "+9d 25:00", "+9d20:00", "yesterday", ""] {
+            assert!(parse(bad).is_err(), "{bad} was accepted");
+        }
+    }
+
+    #[test]
+    fn the_document_parses_and_names_only_what_it_defines() {
+        let doc: Document = toml::from_str(DOCUMENT).expect("demo.toml parses");
+        let numbers: Vec<String> = (1..=doc.changes.len())
+            .map(|n| format!("CHG{n:07}"))
+            .collect();
+        for r in &doc.releases {
+            for c in &r.changes {
+                assert!(numbers.contains(c), "release {} names {c}", r.name);
+            }
+        }
+        let handles: Vec<&str> = doc.people.iter().map(|p| p.handle.as_str()).collect();
+        for c in &doc.changes {
+            assert!(handles.contains(&c.requester.as_str()), "{}", c.title);
+        }
+    }
 }

@@ -19,6 +19,7 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::bulk;
+use crate::domain::rules;
 use crate::error::AppResult;
 
 /// Most bound parameters one statement carries (below SQLite's 32,766; PostgreSQL allows 65,535).
@@ -565,7 +566,7 @@ fn plan_changes(g: &mut Gen, p: &mut Plan, retired: &[bool], n_projects: usize, 
         let end = start + Duration::hours(g.rng.i64(1..=6));
         let requester = g.rng.usize(21..=n_people) as i64;
         let project_id = (g.rng.u8(..10) < 7).then(|| g.rng.usize(1..=n_projects) as i64);
-        let reached = |stage: S| lifecycle_rank(status) >= lifecycle_rank(stage);
+        let reached = |stage: S| rules::lifecycle_rank(status) >= rules::lifecycle_rank(stage);
         let submitted = (status != S::Draft).then_some(created + Duration::hours(2));
         let authorized = (reached(S::Authorized) && !matches!(status, S::Rejected | S::Cancelled))
             .then_some(created + Duration::hours(20));
@@ -712,20 +713,6 @@ fn status_after(action: &str, final_status: ChangeStatus) -> &'static str {
         "SUBMITTED" => "SUBMITTED",
         "AUTHORIZED" | "AUTHORIZED_BY_MODEL" => "AUTHORIZED",
         _ => final_status.as_str(),
-    }
-}
-
-/// Order of the forward path of the lifecycle (REJECTED and CANCELLED stop early).
-fn lifecycle_rank(s: ChangeStatus) -> u8 {
-    use ChangeStatus as S;
-    match s {
-        S::Draft => 0,
-        S::Submitted | S::Rejected | S::Cancelled => 1,
-        S::Authorized => 2,
-        S::Scheduled => 3,
-        S::Implementing => 4,
-        S::Review => 5,
-        S::Closed => 6,
     }
 }
 

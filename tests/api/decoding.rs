@@ -41,7 +41,10 @@ async fn fetched<M: Decode>(app: &TestApp, table: &'static str) -> Vec<M> {
     let mut q = Query::select();
     q.expr_as(Expr::val(7), Alias::new("__parent"))
         .column((Alias::new(table), Asterisk))
-        .from(Alias::new(table));
+        .from(Alias::new(table))
+        // The driver path runs the statement as given: without an order, PostgreSQL answers
+        // in physical order, which updates change.
+        .order_by(Alias::new("id"), Order::Asc);
     let found = rows::fetch::<M, _, _>(
         &app.db,
         &q,

@@ -96,7 +96,12 @@ async fn change_metrics_over_an_empty_range_are_zero_and_null() {
 #[tokio::test]
 async fn the_schedule_lists_overlapping_changes_and_exactly_the_conflicts() {
     let app = spawn_app().await;
-    let (from, to) = ("2026-10-01T00:00:00Z", "2027-03-01T00:00:00Z");
+    // The demo's dates are relative to the day it is loaded: two months back, five ahead.
+    let now = chrono::Utc::now();
+    let (from, to) = (
+        now - chrono::Duration::days(60),
+        now + chrono::Duration::days(150),
+    );
     let q = "query($f: DateTime!, $t: DateTime!) { changeSchedule(from: $f, to: $t) { changes { id } conflicts { service { id } first { id } second { id } overlapStart overlapEnd } } }";
     let s = app.data(q, json!({ "f": from, "t": to })).await["changeSchedule"].clone();
     // Independently: pairs of open changes sharing a service with overlapping windows.

@@ -10,6 +10,7 @@ pub mod access;
 mod blackouts;
 mod catalog;
 mod changes;
+mod clock;
 pub mod events;
 mod processes;
 mod releases;
@@ -19,7 +20,7 @@ pub mod validate;
 
 use std::sync::Arc;
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 use entity::*;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -32,6 +33,7 @@ pub use access::{Actor, ActorRoles};
 pub use blackouts::{BlackoutPatch, NewBlackout};
 pub use catalog::{NewService, OfferingPatch, ServicePatch};
 pub use changes::{ChangePatch, NewChange};
+pub use clock::Clock;
 pub use events::{DomainEvent, EventBus};
 pub use releases::{NewRelease, ReleasePatch};
 
@@ -105,6 +107,7 @@ pub struct Governance {
     /// milliseconds at a time. Queued here instead, in order, the next starts the moment
     /// the last commits.
     writers: Option<Arc<tokio::sync::Mutex<()>>>,
+    clock: Clock,
 }
 
 impl Governance {
@@ -112,7 +115,18 @@ impl Governance {
     pub fn new(db: DatabaseConnection, bus: EventBus) -> Self {
         let writers = (db.get_database_backend() == sea_orm::DbBackend::Sqlite)
             .then(|| Arc::new(tokio::sync::Mutex::new(())));
-        Self { db, bus, writers }
+        Self {
+            db,
+            bus,
+            writers,
+            clock: Clock::system(),
+        }
+    }
+
+    /// The same use cases, reading the time from `clock` (a replayed history).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// The bus committed events are published to.
@@ -158,17 +172,16 @@ impl Governance {
         Ok(Work {
             txn,
             actor: *actor,
-            now: now(),
+            now: self.clock.now(),
             events: Vec::new(),
             _turn: turn,
         })
     }
 }
 
-/// The current time at the precision both engines store (microseconds), so what a use case
-/// returns is what a later read returns.
+/// The system's current time at the precision both engines store (see [`Clock::now`]).
 pub fn now() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(6)
+    Clock::system().now()
 }
 
 /// The open transaction of one use case, with the events it will publish on commit.

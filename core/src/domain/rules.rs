@@ -514,6 +514,21 @@ pub fn change_open(status: ChangeStatus) -> bool {
     change_joinable(status)
 }
 
+/// A change status's place on the forward path of the lifecycle (REJECTED and CANCELLED
+/// stop at SUBMITTED's place), for "has it got at least this far".
+pub fn lifecycle_rank(s: ChangeStatus) -> u8 {
+    use ChangeStatus as S;
+    match s {
+        S::Draft => 0,
+        S::Submitted | S::Rejected | S::Cancelled => 1,
+        S::Authorized => 2,
+        S::Scheduled => 3,
+        S::Implementing => 4,
+        S::Review => 5,
+        S::Closed => 6,
+    }
+}
+
 /// Whether a release holds its changes (rule 7): every state but CANCELLED and FAILED.
 pub fn release_active(status: ReleaseStatus) -> bool {
     !matches!(status, ReleaseStatus::Cancelled | ReleaseStatus::Failed)
