@@ -26,6 +26,10 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub revision: i32,
+    /// The planned deployment window; required before DEPLOYED. Last, as migration 000014
+    /// added them: positional decoding reads `release.*` in table order.
+    pub planned_start: Option<DateTimeUtc>,
+    pub planned_end: Option<DateTimeUtc>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -223,4 +223,8 @@ pub struct CreateReleaseInput {
     pub service_ids: Option<Vec<ID>>,
     /// When it is planned to deploy.
     pub planned_date: Option<DateTime<Utc>>,
+    /// Start of the planned deployment window (with `plannedEnd`; required before DEPLOYED).
+    pub planned_start: Option<DateTime<Utc>>,
+    /// End of the planned deployment window.
+    pub planned_end: Option<DateTime<Utc>>,
 }

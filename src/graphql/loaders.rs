@@ -15,6 +15,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::domain::ActorRoles;
 use crate::error::AppError;
+use crate::store::blackouts::{self, Exposure, Freeze};
 use crate::store::listing::{Filter, List};
 use crate::store::lookup::{self, Children, HasId, Tally, Upcoming};
 use crate::store::page::{self, ModelOf, PageRows};
@@ -530,6 +531,76 @@ impl Loader<UpcomingReleasesOf> for Loaders {
         Ok(found
             .into_iter()
             .map(|((o, l), v)| (UpcomingReleasesOf(o, l), v))
+            .collect())
+    }
+}
+
+// ------------------------------------------------------------------ freezes
+
+/// A planned window, as the rows hold it.
+type Planned = (
+    Option<chrono::DateTime<chrono::Utc>>,
+    Option<chrono::DateTime<chrono::Utc>>,
+);
+
+/// The blackout window work would run into if it started now and lasted as long as its
+/// planned window: the work of a change or of a release, on the services it touches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FreezeOf {
+    Change { id: i64, planned: Planned },
+    Release { id: i64, planned: Planned },
+}
+
+impl Loader<FreezeOf> for Loaders {
+    type Value = Arc<Freeze>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[FreezeOf]) -> Result<HashMap<FreezeOf, Arc<Freeze>>, LoadError> {
+        // Most of the time no window is near: then one statement answers every key.
+        let now = crate::domain::now();
+        let longest = keys
+            .iter()
+            .map(|key| match key {
+                FreezeOf::Change { planned, .. } | FreezeOf::Release { planned, .. } => {
+                    Exposure::from_now(Vec::new(), now, *planned).end
+                }
+            })
+            .max()
+            .unwrap_or(now);
+        let windows = blackouts::overlapping(&self.db, now, longest, None)
+            .await
+            .map_err(shared)?;
+        if windows.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let (mut changes, mut releases) = (Vec::new(), Vec::new());
+        for key in keys {
+            match key {
+                FreezeOf::Change { id, .. } => changes.push(*id),
+                FreezeOf::Release { id, .. } => releases.push(*id),
+            }
+        }
+        let (of_changes, of_releases) = futures_util::try_join!(
+            blackouts::services_of(&self.db, &changes),
+            blackouts::services_of_releases(&self.db, &releases),
+        )
+        .map_err(shared)?;
+        let work: Vec<(FreezeOf, Exposure)> = keys
+            .iter()
+            .map(|key| {
+                let (services, planned) = match key {
+                    FreezeOf::Change { id, planned } => (of_changes.get(id), planned),
+                    FreezeOf::Release { id, planned } => (of_releases.get(id), planned),
+                };
+                let services = services.cloned().unwrap_or_default();
+                (*key, Exposure::from_now(services, now, *planned))
+            })
+            .collect();
+        Ok(blackouts::freezes_among(&self.db, &windows, &work)
+            .await
+            .map_err(shared)?
+            .into_iter()
+            .map(|(key, freeze)| (key, Arc::new(freeze)))
             .collect())
     }
 }

@@ -146,6 +146,21 @@ where
         .map_err(AppError::from)?)
 }
 
+/// The freeze `key` names, through the request's loader; none when there is no key (the
+/// work cannot run into one), without a statement.
+pub async fn freeze_of(
+    ctx: &Context<'_>,
+    key: Option<loaders::FreezeOf>,
+) -> async_graphql::Result<Option<Arc<crate::store::blackouts::Freeze>>> {
+    match key {
+        Some(key) => Ok(loader(ctx)
+            .load_one(key)
+            .await
+            .map_err(|e| async_graphql::Error::from(AppError::from(e)))?),
+        None => Ok(None),
+    }
+}
+
 /// Loads an optional reference through the request's loader.
 pub async fn by_opt_id<E>(
     ctx: &Context<'_>,

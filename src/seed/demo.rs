@@ -401,6 +401,8 @@ impl Story {
                     change_ids: change_ids.clone(),
                     service_ids: Vec::new(),
                     planned_date: Some(row.planned.on(self.day0)),
+                    planned_start: Some(row.planned.on(self.day0)),
+                    planned_end: Some(row.planned.on(self.day0) + Duration::hours(4)),
                 },
             )
             .await?;

@@ -804,6 +804,8 @@ fn plan_releases(
             created_at: planned - Duration::days(14),
             updated_at: deployed.unwrap_or(planned - Duration::days(14)),
             revision: 1,
+            planned_start: Some(planned),
+            planned_end: Some(planned + Duration::hours(4)),
         }));
         let mut services: Vec<i64> = Vec::new();
         for (change_id, _, change_status, touched) in &members {

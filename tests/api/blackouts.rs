@@ -152,3 +152,86 @@ async fn blackout_windows_are_managed_by_admins_with_valid_periods_and_versions(
         .await;
     assert!(gone["node"].is_null());
 }
+
+/// The `availableTransitions` entry of `action` for change `id`, as `token` sees it.
+async fn change_move(app: &TestApp, token: &str, id: &str, action: &str) -> Value {
+    let q = "query($id: ID!) { node(id: $id) { ... on Change { availableTransitions { action allowed reason code } } } }";
+    let moves = app.ok_as(token, q, json!({ "id": id })).await;
+    moves["node"]["availableTransitions"]
+        .as_array()
+        .and_then(|m| m.iter().find(|t| t["action"] == action))
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_change_does_not_start_inside_a_blackout_window_covering_its_service_unless_it_is_an_emergency()
+ {
+    let app = spawn_app().await;
+    let alice = app.token("admin");
+    let vpn = service_id(&app, "vpn").await;
+    let id = authorized(&app).await; // touches the VPN
+    let (start, end) = window_from_now(1, 3);
+    let scheduled = change_ok(
+        &app,
+        &alice,
+        "scheduleChange",
+        with_id(&id, json!({ "start": start, "end": end })),
+    )
+    .await;
+    assert_eq!(scheduled["status"], "SCHEDULED", "no window yet");
+    let frozen = freeze_now(&app, "Network freeze", vec![vpn.clone()]).await;
+
+    let (code, message) = change_fails(&app, &alice, "startChange", json!({ "id": id })).await;
+    assert_eq!(code, "CONFLICT");
+    assert!(
+        message.contains("Network freeze") && message.contains("`vpn`"),
+        "{message}"
+    );
+    let same = app
+        .data(
+            "query($id: ID!) { node(id: $id) { ... on Change { status version startedAt } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(same["node"]["status"], "SCHEDULED");
+    assert_eq!(same["node"]["version"], scheduled["version"]);
+    assert!(same["node"]["startedAt"].is_null());
+    let shown = change_move(&app, &alice, &id, "START").await;
+    assert_eq!(
+        (
+            shown["allowed"].clone(),
+            shown["code"].clone(),
+            shown["reason"].clone()
+        ),
+        (json!(false), json!("CONFLICT"), json!(message)),
+        "availableTransitions says what the mutation says"
+    );
+
+    // An emergency change on the same service goes ahead.
+    let requester = app.token("requester");
+    let deepak = app.token_of("deepak", TokenScope::Write).await;
+    let urgent = draft(&app, &requester, "EMERGENCY", "HIGH", json!({})).await;
+    change_ok(&app, &requester, "submitChange", json!({ "id": urgent })).await;
+    change_ok(&app, &deepak, "approveChange", json!({ "id": urgent })).await;
+    assert_eq!(
+        change_move(&app, &alice, &urgent, "START").await["allowed"],
+        true
+    );
+    let started = change_ok(&app, &alice, "startChange", json!({ "id": urgent })).await;
+    assert_eq!(started["status"], "IMPLEMENTING");
+
+    // Once the window is gone, the scheduled change starts.
+    app.ok_as(
+        &alice,
+        "mutation($id: ID!) { deleteBlackoutWindow(id: $id) }",
+        json!({ "id": frozen["id"] }),
+    )
+    .await;
+    assert_eq!(
+        change_move(&app, &alice, &id, "START").await["allowed"],
+        true
+    );
+    let started = change_ok(&app, &alice, "startChange", json!({ "id": id })).await;
+    assert_eq!(started["status"], "IMPLEMENTING");
+}

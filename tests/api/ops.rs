@@ -70,8 +70,8 @@ fn release_doc(name: &str) -> String {
             "id: $id, to: $to, reason: $reason, expectedVersion: $v",
         ),
         "updateRelease" => (
-            "$id: ID!, $prev: ID, $v: Int",
-            "id: $id, previousReleaseId: $prev, expectedVersion: $v",
+            "$id: ID!, $prev: ID, $v: Int, $start: DateTime, $end: DateTime",
+            "id: $id, previousReleaseId: $prev, expectedVersion: $v, plannedStart: $start, plannedEnd: $end",
         ),
         "addServiceToRelease" | "removeServiceFromRelease" => (
             "$release: ID!, $service: ID!",
@@ -179,6 +179,17 @@ pub fn window(day: u32) -> Value {
     })
 }
 
+/// A window of `hours` starting at 20:00 UTC `days` days from now, as RFC 3339 texts.
+pub fn window_from_now(days: i64, hours: i64) -> (String, String) {
+    let start = (chrono::Utc::now() + chrono::Duration::days(days))
+        .date_naive()
+        .and_hms_opt(20, 0, 0)
+        .expect("a valid time")
+        .and_utc();
+    let end = start + chrono::Duration::hours(hours);
+    (start.to_rfc3339(), end.to_rfc3339())
+}
+
 /// Drafts a NORMAL change as the requester, submits it and has Alice (the
 /// change-management owner) approve it: an AUTHORIZED change.
 pub async fn authorized(app: &TestApp) -> String {
@@ -202,4 +213,18 @@ pub fn with_id(id: &str, mut vars: Value) -> Value {
         obj.insert("id".into(), json!(id));
     }
     vars
+}
+
+/// Has Alice declare blackout window `name` from an hour ago to two days from now, covering
+/// `services` (none: every service). Returns its `id`.
+pub async fn freeze_now(app: &TestApp, name: &str, services: Vec<String>) -> Value {
+    let now = chrono::Utc::now();
+    let (from, to) = (
+        now - chrono::Duration::hours(1),
+        now + chrono::Duration::days(2),
+    );
+    let q = "mutation($name: String!, $from: DateTime!, $to: DateTime!, $services: [ID!]) {
+      createBlackoutWindow(name: $name, reason: \"Freeze\", startsAt: $from, endsAt: $to, serviceIds: $services) { id } }";
+    let vars = json!({ "name": name, "from": from.to_rfc3339(), "to": to.to_rfc3339(), "services": services });
+    app.ok_as(&app.token("admin"), q, vars).await["createBlackoutWindow"].clone()
 }

@@ -9,7 +9,10 @@ use crate::ops::*;
 
 /// Creates a release as Farid (release-management owner) packaging `changes`.
 async fn release_with(app: &TestApp, changes: &[&str], extra: Value) -> Value {
-    let mut input = json!({ "name": "Remote access refresh", "version": "1.0", "type": "MINOR", "changeIds": changes });
+    // A deployment window tomorrow evening, which DEPLOYED needs.
+    let (start, end) = window_from_now(1, 2);
+    let mut input = json!({ "name": "Remote access refresh", "version": "1.0", "type": "MINOR", "changeIds": changes,
+        "plannedStart": start, "plannedEnd": end });
     if let (Some(obj), Some(more)) = (input.as_object_mut(), extra.as_object()) {
         for (k, v) in more {
             obj.insert(k.clone(), v.clone());
@@ -489,4 +492,163 @@ async fn services_join_a_release_unless_retired() {
     )
     .await;
     assert_eq!(code, "NOT_FOUND");
+}
+
+/// The `availableTransitions` entry towards `to` of release `id`, as Farid sees it.
+async fn release_move(app: &TestApp, id: &Value, to: &str) -> Value {
+    let q = "query($id: ID!) { node(id: $id) { ... on Release { availableTransitions { toStatus allowed reason code } } } }";
+    let moves = app
+        .ok_as(&app.token("release"), q, json!({ "id": id }))
+        .await;
+    moves["node"]["availableTransitions"]
+        .as_array()
+        .and_then(|m| m.iter().find(|t| t["toStatus"] == to))
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_release_deploys_only_in_a_planned_window_and_never_into_a_blackout_window() {
+    let app = spawn_app().await;
+    let farid = app.token("release");
+    let vpn = service_id(&app, "vpn").await;
+    let change = authorized(&app).await; // touches the VPN
+    let r = release_with(
+        &app,
+        &[&change],
+        json!({ "plannedStart": null, "plannedEnd": null }),
+    )
+    .await;
+    advance(&app, &r["id"], &["BUILDING", "TESTING", "READY"]).await;
+
+    let deploy = json!({ "id": r["id"], "to": "DEPLOYED" });
+    let (code, message) = release_fails(&app, &farid, "advanceRelease", deploy.clone()).await;
+    assert_eq!(code, "INVALID_TRANSITION");
+    assert!(message.contains("planned window"), "{message}");
+    let shown = release_move(&app, &r["id"], "DEPLOYED").await;
+    assert_eq!(
+        (&shown["code"], &shown["reason"]),
+        (&json!(code), &json!(message))
+    );
+
+    let (start, end) = window_from_now(0, 3);
+    release_ok(
+        &app,
+        &farid,
+        "updateRelease",
+        json!({ "id": r["id"], "start": start, "end": end }),
+    )
+    .await;
+    let frozen = freeze_now(&app, "Quarter close", vec![vpn]).await;
+    let (code, message) = release_fails(&app, &farid, "advanceRelease", deploy.clone()).await;
+    assert_eq!(code, "CONFLICT");
+    assert!(
+        message.contains("Quarter close") && message.contains("`vpn`"),
+        "{message}"
+    );
+    let shown = release_move(&app, &r["id"], "DEPLOYED").await;
+    assert_eq!(
+        (&shown["allowed"], &shown["code"], &shown["reason"]),
+        (&json!(false), &json!(code), &json!(message)),
+        "availableTransitions says what the mutation says"
+    );
+    let still = app
+        .data(
+            "query($id: ID!) { node(id: $id) { ... on Release { status deployedAt changes { nodes { status } } } } }",
+            json!({ "id": r["id"] }),
+        )
+        .await;
+    assert_eq!(still["node"]["status"], "READY");
+    assert!(still["node"]["deployedAt"].is_null());
+    assert_eq!(still["node"]["changes"]["nodes"][0]["status"], "AUTHORIZED");
+
+    app.ok_as(
+        &app.token("admin"),
+        "mutation($id: ID!) { deleteBlackoutWindow(id: $id) }",
+        json!({ "id": frozen["id"] }),
+    )
+    .await;
+    assert_eq!(
+        release_move(&app, &r["id"], "DEPLOYED").await["allowed"],
+        true
+    );
+    let deployed = release_ok(&app, &farid, "advanceRelease", deploy).await;
+    assert_eq!(deployed["status"], "DEPLOYED");
+    assert_eq!(deployed["changes"]["nodes"][0]["status"], "IMPLEMENTING");
+}
+
+#[tokio::test]
+async fn a_release_of_emergency_changes_only_deploys_through_a_blackout_window() {
+    let app = spawn_app().await;
+    let requester = app.token("requester");
+    let deepak = app.token_of("deepak", TokenScope::Write).await;
+    let vpn = service_id(&app, "vpn").await;
+    let urgent = draft(&app, &requester, "EMERGENCY", "HIGH", json!({})).await;
+    change_ok(&app, &requester, "submitChange", json!({ "id": urgent })).await;
+    change_ok(&app, &deepak, "approveChange", json!({ "id": urgent })).await;
+    freeze_now(&app, "Freeze", vec![vpn]).await;
+    let r = release_with(&app, &[&urgent], json!({})).await;
+    let deployed = advance(
+        &app,
+        &r["id"],
+        &["BUILDING", "TESTING", "READY", "DEPLOYED"],
+    )
+    .await;
+    assert_eq!(deployed["status"], "DEPLOYED");
+    assert_eq!(deployed["changes"]["nodes"][0]["status"], "IMPLEMENTING");
+}
+
+#[tokio::test]
+async fn the_schedule_lists_live_releases_in_their_windows_and_the_pairs_that_touch_one_service() {
+    let app = spawn_app().await;
+    let farid = app.token("release");
+    let (vpn, email) = (
+        service_id(&app, "vpn").await,
+        service_id(&app, "email").await,
+    );
+    // Far beyond the demo's releases: 200 days out.
+    let base =
+        chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 0) + chrono::Duration::days(200);
+    let at = |h: i64| (base + chrono::Duration::hours(h)).to_rfc3339();
+    let make = |name: &str, services: Vec<&String>, from: i64, to: i64| {
+        json!({ "input": { "name": name, "version": "1", "type": "MINOR", "serviceIds": services,
+            "plannedStart": at(from), "plannedEnd": at(to) } })
+    };
+    let a = release_ok(
+        &app,
+        &farid,
+        "createRelease",
+        make("A", vec![&vpn, &email], 0, 4),
+    )
+    .await;
+    let b = release_ok(&app, &farid, "createRelease", make("B", vec![&vpn], 2, 6)).await;
+    let c = release_ok(&app, &farid, "createRelease", make("C", vec![&email], 5, 8)).await;
+    let d = release_ok(&app, &farid, "createRelease", make("D", vec![&vpn], 3, 5)).await;
+    release_ok(
+        &app,
+        &farid,
+        "advanceRelease",
+        json!({ "id": d["id"], "to": "CANCELLED", "reason": "dropped" }),
+    )
+    .await;
+    let q = "query($f: DateTime!, $t: DateTime!) { changeSchedule(from: $f, to: $t) {
+        releases { id }
+        releaseConflicts { service { key } first { id } second { id } overlapStart overlapEnd } } }";
+    let s = app.data(q, json!({ "f": at(-24), "t": at(24) })).await["changeSchedule"].clone();
+    assert_eq!(
+        s["releases"],
+        json!([{ "id": a["id"] }, { "id": b["id"] }, { "id": c["id"] }]),
+        "live releases by planned start; the cancelled one is off the schedule"
+    );
+    let overlap_start = chrono::DateTime::parse_from_rfc3339(&at(2)).expect("a time");
+    let got = &s["releaseConflicts"];
+    assert_eq!(got.as_array().map(Vec::len), Some(1), "{got}");
+    assert_eq!(got[0]["service"]["key"], "vpn");
+    assert_eq!(
+        (&got[0]["first"]["id"], &got[0]["second"]["id"]),
+        (&a["id"], &b["id"])
+    );
+    let reported =
+        chrono::DateTime::parse_from_rfc3339(got[0]["overlapStart"].as_str().unwrap_or(""));
+    assert_eq!(reported.ok(), Some(overlap_start));
 }

@@ -6,10 +6,11 @@ use chrono::{DateTime, Utc};
 use entity::*;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, ModelTrait, QueryFilter, Set};
 
+use super::rules;
 use super::validate::{self, MAX_DESCRIPTION, MAX_TITLE};
 use super::{Actor, Governance, Patch, Work, expect_version, load, load_all, save};
 use crate::error::{AppError, AppResult};
-use crate::store::blackouts;
+use crate::store::blackouts::{self, Exposure};
 
 /// A new blackout window.
 #[derive(Clone, Debug)]
@@ -65,7 +66,7 @@ async fn cover(w: &Work, window_id: i64, service_ids: &[i64]) -> AppResult<()> {
 }
 
 /// Refuses to schedule change `c` into `[start, end)` when a blackout window covering one
-/// of its services overlaps it, unless the change is an EMERGENCY (rule of issue 5).
+/// of its services overlaps it, unless the change is an EMERGENCY.
 pub(super) async fn check_schedule(
     w: &Work,
     c: &change::Model,
@@ -79,23 +80,22 @@ pub(super) async fn check_schedule(
         .await?
         .remove(&c.id)
         .unwrap_or_default();
-    let windows = blackouts::overlapping(w.tx(), start, end, Some(&services)).await?;
-    match windows.first() {
-        Some(b) => Err(AppError::Conflict(format!(
-            "cannot schedule {} change {} into {} – {}: blackout window \"{}\" ({} – {}) covers {}; only EMERGENCY changes may be scheduled into it",
-            c.change_type.as_str(),
-            c.number,
-            start.to_rfc3339(),
-            end.to_rfc3339(),
-            b.model.name,
-            b.model.starts_at.to_rfc3339(),
-            b.model.ends_at.to_rfc3339(),
-            if b.services.is_empty() {
-                "every service"
-            } else {
-                "one of its services"
-            }
-        ))),
+    let exposure = Exposure {
+        services,
+        start,
+        end,
+    };
+    match blackouts::freeze(w.tx(), exposure).await? {
+        Some(f) => Err(rules::frozen(
+            &format!(
+                "schedule {} change {} into {} – {}",
+                c.change_type.as_str(),
+                c.number,
+                start.to_rfc3339(),
+                end.to_rfc3339()
+            ),
+            &f,
+        )),
         None => Ok(()),
     }
 }

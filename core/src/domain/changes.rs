@@ -12,6 +12,7 @@ use super::rules::{self, ChangeAction, ChangeFacts, Who, release_active};
 use super::validate::{self, MAX_DESCRIPTION, MAX_TITLE};
 use super::{Actor, ActorRoles, Governance, Patch, Work, expect_version, load, load_all, save};
 use crate::error::{AppError, AppResult};
+use crate::store::blackouts::{self, Exposure, Freeze};
 
 /// A new change, created in DRAFT by the caller.
 #[derive(Clone, Debug)]
@@ -50,6 +51,7 @@ pub(super) struct Loaded {
     active_release: Option<release::Model>,
     active_release_size: usize,
     project_manager: Option<i64>,
+    freeze: Option<Freeze>,
 }
 
 impl Loaded {
@@ -79,12 +81,23 @@ impl Loaded {
                 .and_then(|p| p.manager_id),
             None => None,
         };
+        let freeze = if rules::start_exposed(c) {
+            let services = blackouts::services_of(w.tx(), &[c.id])
+                .await?
+                .remove(&c.id)
+                .unwrap_or_default();
+            let exposure = Exposure::from_now(services, w.now, (c.planned_start, c.planned_end));
+            blackouts::freeze(w.tx(), exposure).await?
+        } else {
+            None
+        };
         Ok(Self {
             model,
             approvals,
             active_release,
             active_release_size,
             project_manager,
+            freeze,
         })
     }
 
@@ -96,6 +109,7 @@ impl Loaded {
             active_release: self.active_release.as_ref(),
             active_release_size: self.active_release_size,
             project_manager: self.project_manager,
+            freeze: self.freeze.as_ref(),
         }
     }
 }

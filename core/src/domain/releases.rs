@@ -14,6 +14,7 @@ use super::{
     Actor, ActorRoles, Governance, Patch, Work, expect_version, guard, load, load_all, save,
 };
 use crate::error::{AppError, AppResult};
+use crate::store::blackouts::{self, Exposure};
 
 /// A new release, created PLANNED.
 #[derive(Clone, Debug)]
@@ -26,6 +27,9 @@ pub struct NewRelease {
     pub change_ids: Vec<i64>,
     pub service_ids: Vec<i64>,
     pub planned_date: Option<DateTime<Utc>>,
+    /// The planned deployment window (both or neither).
+    pub planned_start: Option<DateTime<Utc>>,
+    pub planned_end: Option<DateTime<Utc>>,
 }
 
 /// Edits of a release.
@@ -34,6 +38,8 @@ pub struct ReleasePatch {
     pub name: Patch<String>,
     pub version: Patch<String>,
     pub planned_date: Patch<DateTime<Utc>>,
+    pub planned_start: Patch<DateTime<Utc>>,
+    pub planned_end: Patch<DateTime<Utc>>,
     pub previous_id: Patch<i64>,
 }
 
@@ -211,6 +217,7 @@ impl Governance {
         let version = validate::text("version", &input.version, MAX_TITLE)?;
         validate::list("changeIds", &input.change_ids)?;
         validate::list("serviceIds", &input.service_ids)?;
+        validate::window(input.planned_start, input.planned_end)?;
         let change_ids = validate::distinct(&input.change_ids);
         let service_ids = validate::distinct(&input.service_ids);
         let mut w = self.begin_release(actor).await?;
@@ -230,6 +237,8 @@ impl Governance {
             project_id: Set(input.project_id),
             previous_id: Set(input.previous_id),
             planned_date: Set(input.planned_date),
+            planned_start: Set(input.planned_start),
+            planned_end: Set(input.planned_end),
             deployed_at: Set(None),
             created_at: Set(w.now),
             updated_at: Set(w.now),
@@ -284,6 +293,11 @@ impl Governance {
         if patch.planned_date.is_given() {
             am.planned_date = Set(patch.planned_date.apply(None));
         }
+        let planned_start = patch.planned_start.apply(before.planned_start);
+        let planned_end = patch.planned_end.apply(before.planned_end);
+        validate::window(planned_start, planned_end)?;
+        am.planned_start = Set(planned_start);
+        am.planned_end = Set(planned_end);
         if let Patch::Set(p) = patch.previous_id {
             check_previous(&w, Some(id), p).await?;
         }
@@ -419,10 +433,22 @@ impl Governance {
             Some(p) => release::Entity::find_by_id(p).one(w.tx()).await?,
             None => None,
         };
+        let freeze = if to == ReleaseStatus::Deployed {
+            let services = blackouts::services_of_releases(w.tx(), &[id])
+                .await?
+                .remove(&id)
+                .unwrap_or_default();
+            let exposure =
+                Exposure::from_now(services, w.now, (before.planned_start, before.planned_end));
+            blackouts::freeze(w.tx(), exposure).await?
+        } else {
+            None
+        };
         let facts = ReleaseFacts {
             release: &before,
             changes: &changes,
             previous: previous.as_ref(),
+            freeze: freeze.as_ref(),
         };
         rules::check_release_move(
             to,

@@ -15,6 +15,7 @@ use super::access::{
     Actor, ActorRoles, CHANGE_MANAGEMENT, DECIDERS, IMPLEMENTERS, RELEASE_MANAGEMENT, RELEASERS,
 };
 use crate::error::{AppError, AppResult};
+pub use crate::store::blackouts::Freeze;
 
 /// A move (or edit) of the change lifecycle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -105,6 +106,9 @@ pub struct ChangeFacts<'a> {
     pub active_release_size: usize,
     /// The manager of the change's project.
     pub project_manager: Option<i64>,
+    /// The blackout window the change would run into if it started now (and lasted as long
+    /// as its planned window), when one covers one of its services.
+    pub freeze: Option<&'a Freeze>,
 }
 
 /// Who is asking, with the roles they hold now.
@@ -228,6 +232,12 @@ pub fn check_change(
             }
         }
         ChangeAction::Start | ChangeAction::Complete => {
+            if action == ChangeAction::Start
+                && c.change_type != ChangeType::Emergency
+                && let Some(f) = facts.freeze
+            {
+                return Err(frozen(&format!("start change {}", c.number), f));
+            }
             if let Some(r) = facts.active_release {
                 return Err(AppError::InvalidTransition(format!(
                     "cannot {} change {}: it is in release {} {} ({}), and only the release moves it from {} to {}",
@@ -360,6 +370,9 @@ pub struct ReleaseFacts<'a> {
     pub changes: &'a [change::Model],
     /// The release it follows, for sequential releases.
     pub previous: Option<&'a release::Model>,
+    /// The blackout window a deployment starting now (and lasting as long as its planned
+    /// window) would run into, when one covers a service of the release or of its changes.
+    pub freeze: Option<&'a Freeze>,
 }
 
 /// The release lifecycle: the states `to` may be reached from.
@@ -462,11 +475,27 @@ pub fn check_release_move(
             if facts.changes.is_empty() {
                 return Err(refuse("it has no change".into()));
             }
+            if r.planned_start.is_none() || r.planned_end.is_none() {
+                return Err(refuse(
+                    "it has no planned window; set its plannedStart and plannedEnd first".into(),
+                ));
+            }
             if !pending.is_empty() {
                 return Err(refuse(format!(
                     "it deploys only under the authority of Change, and not all its changes are authorized ({})",
                     pending.join(", ")
                 )));
+            }
+            if let Some(f) = facts.freeze
+                && !facts
+                    .changes
+                    .iter()
+                    .all(|c| c.change_type == ChangeType::Emergency)
+            {
+                return Err(frozen(
+                    &format!("deploy release {} {}", r.name, r.version),
+                    f,
+                ));
             }
             if let Some(p) = facts.previous
                 && !matches!(
@@ -488,6 +517,31 @@ pub fn check_release_move(
         }
         _ => Ok(()),
     }
+}
+
+/// Whether starting the change now could run into a freeze, so the rules need to know of
+/// one: a change that is not an EMERGENCY, in a state `startChange` moves.
+pub fn start_exposed(c: &change::Model) -> bool {
+    c.change_type != ChangeType::Emergency
+        && ChangeAction::Start
+            .sources(c.change_type)
+            .contains(&c.status)
+}
+
+/// The refusal of work (`what`, e.g. "start change CHG0000042") that would run into a
+/// freeze: CONFLICT naming the window and the service it covers.
+pub fn frozen(what: &str, f: &Freeze) -> AppError {
+    let covers = match (&f.service, f.every_service) {
+        (Some(key), true) => format!("covers every service (`{key}` among them)"),
+        (Some(key), false) => format!("covers service `{key}`"),
+        (None, _) => "covers every service".to_owned(),
+    };
+    AppError::Conflict(format!(
+        "cannot {what}: blackout window \"{}\" ({} – {}) {covers}; only EMERGENCY changes may go ahead in it",
+        f.window.name,
+        f.window.starts_at.to_rfc3339(),
+        f.window.ends_at.to_rfc3339(),
+    ))
 }
 
 /// Whether the release still takes edits and membership changes (PLANNED..READY).
@@ -577,6 +631,7 @@ mod tests {
             active_release: None,
             active_release_size: 0,
             project_manager: None,
+            freeze: None,
         }
     }
 

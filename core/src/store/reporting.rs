@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use entity::{ChangeOutcome, ChangeStatus, ChangeType, change};
+use entity::{ChangeOutcome, ChangeStatus, ChangeType, ReleaseStatus, change, release};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Statement,
@@ -326,4 +326,68 @@ pub fn tally<K: Eq + std::hash::Hash + Copy>(
         *sums.entry(k).or_default() += n;
     }
     order.into_iter().map(|k| (k, sums[&k])).collect()
+}
+
+/// Releases that are still live on the schedule: not yet CLOSED, FAILED or CANCELLED.
+const LIVE_RELEASES: [ReleaseStatus; 5] = [
+    ReleaseStatus::Planned,
+    ReleaseStatus::Building,
+    ReleaseStatus::Testing,
+    ReleaseStatus::Ready,
+    ReleaseStatus::Deployed,
+];
+
+/// The releases of the forward schedule: live releases whose planned deployment window
+/// overlaps [from, to] (touching any of `services` when given, through their own services
+/// or their changes'), by planned start; and the pairs of them that touch one service in
+/// overlapping windows. Four statements whatever the number of releases.
+pub async fn release_schedule<C: ConnectionTrait>(
+    db: &C,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    services: Option<&[i64]>,
+) -> AppResult<(Vec<release::Model>, Vec<Conflict>)> {
+    let releases = release::Entity::find()
+        .filter(release::Column::PlannedStart.lte(to))
+        .filter(release::Column::PlannedEnd.gte(from))
+        .filter(release::Column::Status.is_in(LIVE_RELEASES.iter().map(|s| s.as_str())))
+        .order_by(release::Column::PlannedStart, Order::Asc)
+        .order_by(release::Column::Id, Order::Asc)
+        .all(db)
+        .await?;
+    let ids: Vec<i64> = releases.iter().map(|r| r.id).collect();
+    let touched = super::blackouts::services_of_releases(db, &ids).await?;
+    let touches = |r: &release::Model| touched.get(&r.id).map(Vec::as_slice).unwrap_or_default();
+    let releases: Vec<release::Model> = releases
+        .into_iter()
+        .filter(|r| services.is_none_or(|wanted| touches(r).iter().any(|s| wanted.contains(s))))
+        .collect();
+    let mut conflicts = Vec::new();
+    for (i, a) in releases.iter().enumerate() {
+        for b in &releases[i + 1..] {
+            let (Some(a0), Some(a1), Some(b0), Some(b1)) = (
+                a.planned_start,
+                a.planned_end,
+                b.planned_start,
+                b.planned_end,
+            ) else {
+                continue;
+            };
+            if !(a0 < b1 && b0 < a1) {
+                continue;
+            }
+            let (first, second) = if a.id < b.id { (a, b) } else { (b, a) };
+            for s in touches(first) {
+                let wanted = services.is_none_or(|w| w.contains(s));
+                if wanted && touches(second).contains(s) {
+                    conflicts.push(Conflict {
+                        service_id: *s,
+                        first: first.id,
+                        second: second.id,
+                    });
+                }
+            }
+        }
+    }
+    Ok((releases, conflicts))
 }

@@ -559,6 +559,8 @@ decoded_by_position!(release::Model {
     created_at: own,
     updated_at: own,
     revision: own,
+    planned_start: own,
+    planned_end: own,
 });
 
 decoded_by_position!(service::Model {

@@ -81,6 +81,8 @@ impl ReleasesMutation {
                 "serviceIds",
             )?,
             planned_date: input.planned_date,
+            planned_start: input.planned_start,
+            planned_end: input.planned_end,
         };
         let r = gov(ctx).create_release(Viewer::of(ctx), new).await?;
         Ok(Release(r))
@@ -101,12 +103,20 @@ impl ReleasesMutation {
         >,
         #[graphql(desc = "The release it follows; null makes it stand alone.")]
         previous_release_id: MaybeUndefined<ID>,
+        #[graphql(
+            desc = "New start of the planned deployment window (with `plannedEnd`); null clears the window."
+        )]
+        planned_start: MaybeUndefined<DateTime<Utc>>,
+        #[graphql(desc = "New end of the planned deployment window; null clears it.")]
+        planned_end: MaybeUndefined<DateTime<Utc>>,
     ) -> Result<Release> {
         let id = decode(&id, Kind::Release, "id")?;
         let p = ReleasePatch {
             name: patch(name),
             version: patch(version),
             planned_date: patch(planned_date),
+            planned_start: patch(planned_start),
+            planned_end: patch(planned_end),
             previous_id: patch_id(previous_release_id, Kind::Release, "previousReleaseId")?,
         };
         let r = gov(ctx)

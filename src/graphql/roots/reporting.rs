@@ -36,8 +36,9 @@ impl ReportingQuery {
         Ok(ChangeMetrics(data, scope))
     }
 
-    /// The forward schedule of change: changes planned in [from, to] (optionally touching
-    /// some services) and the conflicts between them.
+    /// The forward schedule of change: changes and releases planned in [from, to]
+    /// (optionally touching some services), the conflicts among them, and the blackout
+    /// windows.
     async fn change_schedule(
         &self,
         ctx: &Context<'_>,
@@ -62,9 +63,13 @@ impl ReportingQuery {
         let blackout_windows =
             blackouts::overlapping(db(ctx), from, to, services.as_deref()).await?;
         let blackout_changes = blackouts::violations(db(ctx), &changes, &blackout_windows).await?;
+        let (releases, release_conflicts) =
+            reporting::release_schedule(db(ctx), from, to, services.as_deref()).await?;
         Ok(ChangeSchedule {
             changes,
             conflicts,
+            releases,
+            release_conflicts,
             blackout_windows,
             blackout_changes,
         })

@@ -11,10 +11,12 @@ use crate::graphql::connection::{self, Conn};
 use crate::graphql::enums::*;
 use crate::graphql::ids::{Kind, encode};
 use crate::graphql::inputs::{ChangeFilter, ChangeOrder, ReleaseFilter};
-use crate::graphql::loaders::{ActiveReleaseSize, ChildrenOf, ImpactedOfferings, ProjectTally};
+use crate::graphql::loaders::{
+    ActiveReleaseSize, ChildrenOf, FreezeOf, ImpactedOfferings, ProjectTally,
+};
 use crate::graphql::narrow::{self, Narrow};
 use crate::graphql::viewer::{self, Viewer, ViewerOf};
-use crate::graphql::{by_opt_id, children, loader, required};
+use crate::graphql::{by_opt_id, children, freeze_of, loader, required};
 use crate::store::listing::{self, AuditScope, ChangeScope, ReleaseScope, ServiceScope};
 use crate::store::lookup::Tally;
 use crate::store::relations;
@@ -329,13 +331,21 @@ impl Change {
                 .await
                 .map_err(|e| async_graphql::Error::from(AppError::from(e)))
         };
-        let (roles, model, approvals, releases, project, size) = futures_util::try_join!(
+        let freeze = freeze_of(
+            ctx,
+            rules::start_exposed(&self.0).then_some(FreezeOf::Change {
+                id: self.0.id,
+                planned: (self.0.planned_start, self.0.planned_end),
+            }),
+        );
+        let (roles, model, approvals, releases, project, size, freeze) = futures_util::try_join!(
             viewer::roles(ctx),
             by_opt_id::<change_model::Entity>(ctx, self.0.model_id),
             self.approval_rows(ctx),
             self.release_rows(ctx),
             by_opt_id::<project::Entity>(ctx, self.0.project_id),
             size,
+            freeze,
         )?;
         let active = releases.iter().find(|r| rules::release_active(r.status));
         let active_release_size = size.unwrap_or(0) as usize;
@@ -347,6 +357,7 @@ impl Change {
             active_release: active,
             active_release_size,
             project_manager,
+            freeze: freeze.as_deref(),
         };
         let who = rules::Who {
             actor: Viewer::of(ctx),

@@ -20,7 +20,7 @@ pub use change::{Approval, Change, ChangeModel, Project, StatusCount};
 pub use node::Node;
 pub use people::{Person, Policy, Process, ProcessRoleAssignment};
 pub use release::Release;
-pub use reporting::{ChangeConflict, ChangeMetrics, ChangeSchedule};
+pub use reporting::{ChangeMetrics, ChangeSchedule};
 pub use token::{ApiToken, NewApiToken};
 pub use transition::{ChangeAction, ChangeTransition, ReleaseTransition};
 

@@ -11,10 +11,10 @@ use crate::graphql::connection::{self, Conn};
 use crate::graphql::enums::*;
 use crate::graphql::ids::{Kind, encode};
 use crate::graphql::inputs::{ChangeFilter, ChangeOrder};
-use crate::graphql::loaders::ImpactedOfferings;
+use crate::graphql::loaders::{FreezeOf, ImpactedOfferings};
 use crate::graphql::narrow::Narrow;
 use crate::graphql::viewer::{self, Viewer, ViewerOf};
-use crate::graphql::{by_opt_id, children, loader};
+use crate::graphql::{by_opt_id, children, freeze_of, loader};
 use crate::store::listing::{self, AuditScope, ChangeScope, ServiceScope};
 use crate::store::relations;
 
@@ -149,15 +149,26 @@ impl Release {
     /// why: a missing role, no change, changes not yet authorized, the previous release
     /// not deployed. The mutation enforces exactly the same rules.
     async fn available_transitions(&self, ctx: &Context<'_>) -> Result<Vec<ReleaseTransition>> {
-        let (roles, changes, previous) = futures_util::try_join!(
+        let freeze = freeze_of(
+            ctx,
+            rules::release_move_exists(self.0.status, entity::ReleaseStatus::Deployed).then_some(
+                FreezeOf::Release {
+                    id: self.0.id,
+                    planned: (self.0.planned_start, self.0.planned_end),
+                },
+            ),
+        );
+        let (roles, changes, previous, freeze) = futures_util::try_join!(
             viewer::roles(ctx),
             children(ctx, relations::changes_of_release(), self.0.id),
             by_opt_id::<release::Entity>(ctx, self.0.previous_id),
+            freeze,
         )?;
         let facts = rules::ReleaseFacts {
             release: &self.0,
             changes: &changes,
             previous: previous.as_ref(),
+            freeze: freeze.as_deref(),
         };
         let who = rules::Who {
             actor: Viewer::of(ctx),
@@ -172,6 +183,16 @@ impl Release {
     /// When the release is planned to deploy.
     async fn planned_date(&self) -> Option<DateTime<Utc>> {
         self.0.planned_date
+    }
+    /// Start of the planned deployment window. A release needs a window to be DEPLOYED,
+    /// and is not deployed into a blackout window covering one of its services (or its
+    /// changes') unless all its changes are EMERGENCY.
+    async fn planned_start(&self) -> Option<DateTime<Utc>> {
+        self.0.planned_start
+    }
+    /// End of the planned deployment window.
+    async fn planned_end(&self) -> Option<DateTime<Utc>> {
+        self.0.planned_end
     }
     /// When it was deployed.
     async fn deployed_at(&self) -> Option<DateTime<Utc>> {

@@ -1,10 +1,10 @@
 //! Reporting types: change metrics and the forward schedule of change.
 
-use async_graphql::{Context, Enum, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, Object, OutputType, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::{change, service};
+use entity::{change, release, service};
 
-use super::{BlackoutChange, BlackoutWindow, Change, Service, StatusCount};
+use super::{BlackoutChange, BlackoutWindow, Change, Release, Service, StatusCount};
 use crate::graphql::{db, many, required};
 use crate::store::blackouts;
 use crate::store::reporting::{self, Interval, MetricsData, MetricsScope};
@@ -175,37 +175,67 @@ impl ChangeMetrics {
     }
 }
 
-/// Two changes that touch the same service in overlapping planned windows.
-#[derive(SimpleObject)]
-#[graphql(complex)]
-pub struct ChangeConflict {
-    #[graphql(skip)]
-    pub service_id: i64,
-    #[graphql(skip)]
-    pub first: change::Model,
-    #[graphql(skip)]
-    pub second: change::Model,
-    /// Start of the overlap.
-    pub overlap_start: DateTime<Utc>,
-    /// End of the overlap.
-    pub overlap_end: DateTime<Utc>,
+/// A conflict of the forward schedule; its GraphQL description is on the `Object` impl,
+/// which names the concrete types.
+pub struct Conflict<T> {
+    service_id: i64,
+    first: T,
+    second: T,
+    overlap_start: DateTime<Utc>,
+    overlap_end: DateTime<Utc>,
 }
 
-#[async_graphql::ComplexObject]
-impl ChangeConflict {
-    /// The service both changes touch.
+/// A planned window as rows hold it.
+type Planned = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+impl<T> Conflict<T> {
+    /// The pair `c` names, found with `find`, with the overlap of their planned windows.
+    fn of<M>(
+        c: &reporting::Conflict,
+        find: impl Fn(i64) -> Option<M>,
+        planned: impl Fn(&M) -> Planned,
+        wrap: impl Fn(M) -> T,
+    ) -> Option<Self> {
+        let (a, b) = (find(c.first)?, find(c.second)?);
+        let ((a0, a1), (b0, b1)) = (planned(&a), planned(&b));
+        Some(Self {
+            service_id: c.service_id,
+            overlap_start: a0?.max(b0?),
+            overlap_end: a1?.min(b1?),
+            first: wrap(a),
+            second: wrap(b),
+        })
+    }
+}
+
+/// Two items of the forward schedule (two changes, or two live releases) that touch the
+/// same service in overlapping planned windows.
+#[Object(
+    concrete(name = "ChangeConflict", params(Change)),
+    concrete(name = "ReleaseConflict", params(Release))
+)]
+impl<T: OutputType + Clone> Conflict<T> {
+    /// The service both touch.
     async fn service(&self, ctx: &Context<'_>) -> Result<Service> {
         Ok(required::<service::Entity>(ctx, self.service_id)
             .await?
             .into())
     }
-    /// The earlier-created change.
-    async fn first(&self) -> Change {
-        Change(self.first.clone())
+    /// The earlier-created of the two.
+    async fn first(&self) -> T {
+        self.first.clone()
     }
-    /// The later-created change.
-    async fn second(&self) -> Change {
-        Change(self.second.clone())
+    /// The later-created of the two.
+    async fn second(&self) -> T {
+        self.second.clone()
+    }
+    /// Start of the overlap.
+    async fn overlap_start(&self) -> DateTime<Utc> {
+        self.overlap_start
+    }
+    /// End of the overlap.
+    async fn overlap_end(&self) -> DateTime<Utc> {
+        self.overlap_end
     }
 }
 
@@ -214,6 +244,8 @@ impl ChangeConflict {
 pub struct ChangeSchedule {
     pub changes: Vec<change::Model>,
     pub conflicts: Vec<reporting::Conflict>,
+    pub releases: Vec<release::Model>,
+    pub release_conflicts: Vec<reporting::Conflict>,
     pub blackout_windows: Vec<blackouts::Window>,
     /// (change id, window id) pairs.
     pub blackout_changes: Vec<(i64, i64)>,
@@ -248,24 +280,28 @@ impl ChangeSchedule {
             })
             .collect()
     }
+    /// Live releases (PLANNED to DEPLOYED) whose planned deployment window overlaps the
+    /// period (touching any of the requested services, when given), by planned start.
+    async fn releases(&self) -> Vec<Release> {
+        self.releases.iter().cloned().map(Release).collect()
+    }
+    /// Pairs of live releases touching the same service in overlapping deployment windows.
+    async fn release_conflicts(&self) -> Vec<Conflict<Release>> {
+        let find = |id: i64| self.releases.iter().find(|r| r.id == id).cloned();
+        self.release_conflicts
+            .iter()
+            .filter_map(|c| Conflict::of(c, find, |r| (r.planned_start, r.planned_end), Release))
+            .collect()
+    }
     /// Pairs of open changes touching the same service with overlapping windows.
-    async fn conflicts(&self, ctx: &Context<'_>) -> Result<Vec<ChangeConflict>> {
+    async fn conflicts(&self, ctx: &Context<'_>) -> Result<Vec<Conflict<Change>>> {
         let ids = self.conflicts.iter().flat_map(|c| [c.first, c.second]);
         let rows = many::<change::Entity>(ctx, ids).await?;
         let find = |id: i64| rows.iter().find(|m| m.id == id).cloned();
         Ok(self
             .conflicts
             .iter()
-            .filter_map(|c| {
-                let (a, b) = (find(c.first)?, find(c.second)?);
-                Some(ChangeConflict {
-                    service_id: c.service_id,
-                    overlap_start: a.planned_start?.max(b.planned_start?),
-                    overlap_end: a.planned_end?.min(b.planned_end?),
-                    first: a,
-                    second: b,
-                })
-            })
+            .filter_map(|c| Conflict::of(c, find, |m| (m.planned_start, m.planned_end), Change))
             .collect())
     }
 }
