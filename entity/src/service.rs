@@ -23,6 +23,9 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i32,
+    /// A region or business unit, e.g. `EMEA`; a scoped role assignment covers only the
+    /// services of its scope. Last, as migration 000015 added it (positional decoding).
+    pub scope: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -118,3 +118,40 @@ pub async fn drop(m: &SchemaManager<'_>, tables: &[&'static str]) -> Result<(), 
     }
     Ok(())
 }
+
+/// Adds `columns` to `table`, one statement each: SQLite alters a table one change at a time.
+pub async fn add_columns(
+    m: &SchemaManager<'_>,
+    table: &'static str,
+    columns: Vec<ColumnDef>,
+) -> Result<(), DbErr> {
+    for mut c in columns {
+        m.alter_table(Table::alter().table(table).add_column(&mut c).to_owned())
+            .await?;
+    }
+    Ok(())
+}
+
+/// Drops `columns` of `table`, one statement each.
+pub async fn drop_columns(
+    m: &SchemaManager<'_>,
+    table: &'static str,
+    columns: &[&'static str],
+) -> Result<(), DbErr> {
+    for c in columns {
+        m.alter_table(Table::alter().table(table).drop_column(*c).to_owned())
+            .await?;
+    }
+    Ok(())
+}
+
+/// Drops the index [`index`] made on `table` over `columns`.
+pub async fn drop_index(
+    m: &SchemaManager<'_>,
+    table: &'static str,
+    columns: &[&'static str],
+) -> Result<(), DbErr> {
+    let name = format!("idx_{table}_{}", columns.join("_"));
+    m.drop_index(Index::drop().name(name).table(table).to_owned())
+        .await
+}

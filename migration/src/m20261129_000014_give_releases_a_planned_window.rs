@@ -8,41 +8,16 @@ use sea_orm_migration::prelude::*;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-const COLUMNS: [&str; 2] = ["planned_start", "planned_end"];
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        // One column per statement: SQLite alters a table one change at a time.
-        for column in COLUMNS {
-            m.alter_table(
-                Table::alter()
-                    .table("release")
-                    .add_column(ts_null(column))
-                    .to_owned(),
-            )
-            .await?;
-        }
+        let columns = vec![ts_null("planned_start"), ts_null("planned_end")];
+        add_columns(m, "release", columns).await?;
         m.create_index(index("release", &["planned_start"])).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_index(
-            Index::drop()
-                .name("idx_release_planned_start")
-                .table("release")
-                .to_owned(),
-        )
-        .await?;
-        for column in COLUMNS {
-            m.alter_table(
-                Table::alter()
-                    .table("release")
-                    .drop_column(column)
-                    .to_owned(),
-            )
-            .await?;
-        }
-        Ok(())
+        drop_index(m, "release", &["planned_start"]).await?;
+        drop_columns(m, "release", &["planned_start", "planned_end"]).await
     }
 }

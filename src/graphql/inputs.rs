@@ -133,6 +133,8 @@ pub struct ServiceFilter {
     pub criticality: Option<Vec<Criticality>>,
     /// Services owned by this person.
     pub owner_id: Option<ID>,
+    /// Services in any of these scopes (regions or business units, matched exactly).
+    pub scope: Option<Vec<String>>,
     /// Case-insensitive text to find in the key or the name.
     pub search: Option<String>,
 }
@@ -144,6 +146,7 @@ impl ServiceFilter {
             lifecycle: to_entity(self.lifecycle),
             criticality: to_entity(self.criticality),
             owner_id: decode_opt(self.owner_id.as_ref(), Kind::Person, "filter.ownerId")?,
+            scope: self.scope,
             search: self.search,
         })
     }

@@ -434,7 +434,10 @@ impl Loader<RolesOf> for Loaders {
                 let held = rows
                     .iter()
                     .filter(|(a, _)| a.person_id == id)
-                    .filter_map(|(a, p)| p.as_ref().map(|p| (a.process_id, p.key.clone(), a.role)));
+                    .filter_map(|(a, p)| {
+                        p.as_ref()
+                            .map(|p| (a.process_id, p.key.clone(), a.role, a.scope.clone()))
+                    });
                 (RolesOf(id), Arc::new(ActorRoles::from_rows(held)))
             })
             .collect())

@@ -292,10 +292,17 @@ impl Story {
             S::Rejected => {
                 self.at(submitted + Duration::hours(2));
                 let comment = "Risk too high for the benefit; rework the proposal.";
-                self.gov
-                    .reject_change(&deciders[0], c.id, comment, None)
-                    .await?;
-                return Ok(None);
+                for who in &deciders {
+                    match self.gov.reject_change(who, c.id, comment, None).await {
+                        Ok(_) => return Ok(None),
+                        Err(AppError::Forbidden(_)) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                return Err(AppError::Internal(format!(
+                    "demo.toml: nobody may reject {}",
+                    c.number
+                )));
             }
             S::Cancelled => {
                 self.at(created + Duration::days(3));
@@ -318,13 +325,26 @@ impl Story {
             i32::from(i % 2 == 0 && required_approvals(c.change_type, model.as_ref()) > 1)
         };
         let comment = "Risk assessed; back-out plan is credible.";
-        for (k, who) in deciders.iter().take(wanted as usize).enumerate() {
-            decided = submitted + Duration::hours(2 + 10 * k as i64);
+        let mut approved = 0;
+        for who in &deciders {
+            if approved == wanted {
+                break;
+            }
+            decided = submitted + Duration::hours(2 + 10 * i64::from(approved));
             self.at(decided);
-            c = self
+            match self
                 .gov
                 .approve_change(who, c.id, Some(comment.into()), None)
-                .await?;
+                .await
+            {
+                Ok(after) => {
+                    c = after;
+                    approved += 1;
+                }
+                // A regional manager whose scope does not cover the change: ask the next.
+                Err(AppError::Forbidden(_)) => {}
+                Err(e) => return Err(e),
+            }
         }
         if !beyond(S::Scheduled) {
             return Ok(None);

@@ -50,6 +50,8 @@ struct Service {
     lifecycle: ServiceLifecycle,
     criticality: Criticality,
     owner: String,
+    /// Region or business unit; scoped process roles cover the services of their scope.
+    scope: Option<String>,
     /// When its owner retired it, once the changes that touched it were done.
     retired: Option<Relative>,
     #[serde(default)]
@@ -284,6 +286,7 @@ pub async fn load<C: ConnectionTrait>(
             lifecycle: Set(s.lifecycle),
             criticality: Set(s.criticality),
             owner_id: Set(Some(owner)),
+            scope: Set(s.scope),
             created_at: Set(at(-58, 0)),
             updated_at: Set(at(-58, 0)),
             version: Set(1),

@@ -334,6 +334,8 @@ fn plan(g: &mut Gen) -> Plan {
             created_at: t0,
             updated_at: t0,
             version: 1,
+            // From the index, not the generator, so every other row stays as it was.
+            scope: Some(["EMEA", "Americas", "APAC"][i % 3].to_owned()),
         }));
         let links = g.rng.usize(0..=2);
         for partner_id in g.distinct(n_partners, links) {

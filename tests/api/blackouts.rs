@@ -153,17 +153,6 @@ async fn blackout_windows_are_managed_by_admins_with_valid_periods_and_versions(
     assert!(gone["node"].is_null());
 }
 
-/// The `availableTransitions` entry of `action` for change `id`, as `token` sees it.
-async fn change_move(app: &TestApp, token: &str, id: &str, action: &str) -> Value {
-    let q = "query($id: ID!) { node(id: $id) { ... on Change { availableTransitions { action allowed reason code } } } }";
-    let moves = app.ok_as(token, q, json!({ "id": id })).await;
-    moves["node"]["availableTransitions"]
-        .as_array()
-        .and_then(|m| m.iter().find(|t| t["action"] == action))
-        .cloned()
-        .unwrap_or_default()
-}
-
 #[tokio::test]
 async fn a_change_does_not_start_inside_a_blackout_window_covering_its_service_unless_it_is_an_emergency()
  {
@@ -197,7 +186,7 @@ async fn a_change_does_not_start_inside_a_blackout_window_covering_its_service_u
     assert_eq!(same["node"]["status"], "SCHEDULED");
     assert_eq!(same["node"]["version"], scheduled["version"]);
     assert!(same["node"]["startedAt"].is_null());
-    let shown = change_move(&app, &alice, &id, "START").await;
+    let shown = change_transition(&app, &alice, &id, "START").await;
     assert_eq!(
         (
             shown["allowed"].clone(),
@@ -215,7 +204,7 @@ async fn a_change_does_not_start_inside_a_blackout_window_covering_its_service_u
     change_ok(&app, &requester, "submitChange", json!({ "id": urgent })).await;
     change_ok(&app, &deepak, "approveChange", json!({ "id": urgent })).await;
     assert_eq!(
-        change_move(&app, &alice, &urgent, "START").await["allowed"],
+        change_transition(&app, &alice, &urgent, "START").await["allowed"],
         true
     );
     let started = change_ok(&app, &alice, "startChange", json!({ "id": urgent })).await;
@@ -229,7 +218,7 @@ async fn a_change_does_not_start_inside_a_blackout_window_covering_its_service_u
     )
     .await;
     assert_eq!(
-        change_move(&app, &alice, &id, "START").await["allowed"],
+        change_transition(&app, &alice, &id, "START").await["allowed"],
         true
     );
     let started = change_ok(&app, &alice, "startChange", json!({ "id": id })).await;

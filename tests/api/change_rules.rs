@@ -285,10 +285,10 @@ async fn one_rejection_rejects_a_change_even_after_an_approval() {
         json!({ "id": id }),
     )
     .await;
-    let carmen = app.token_of("carmen", TokenScope::Write).await;
+    let bob = app.token_of("bob", TokenScope::Write).await; // EMEA, like the VPN
     let (code, _) = change_fails(
         &app,
-        &carmen,
+        &bob,
         "rejectChange",
         json!({ "id": id, "comment": " " }),
     )
@@ -296,7 +296,7 @@ async fn one_rejection_rejects_a_change_even_after_an_approval() {
     assert_eq!(code, "BAD_USER_INPUT", "a rejection says why");
     let c = change_ok(
         &app,
-        &carmen,
+        &bob,
         "rejectChange",
         json!({ "id": id, "comment": "too risky" }),
     )

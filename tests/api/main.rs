@@ -26,6 +26,7 @@ mod reporting;
 mod rollups;
 mod scenario;
 mod schema;
+mod scoped_roles;
 mod subscriptions;
 mod tokens;
 mod transfer;

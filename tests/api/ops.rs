@@ -228,3 +228,15 @@ pub async fn freeze_now(app: &TestApp, name: &str, services: Vec<String>) -> Val
     let vars = json!({ "name": name, "from": from.to_rfc3339(), "to": to.to_rfc3339(), "services": services });
     app.ok_as(&app.token("admin"), q, vars).await["createBlackoutWindow"].clone()
 }
+
+/// The `availableTransitions` entry of `action` (e.g. `START`) for change `id`, as `token`
+/// sees it.
+pub async fn change_transition(app: &TestApp, token: &str, id: &str, action: &str) -> Value {
+    let q = "query($id: ID!) { node(id: $id) { ... on Change { availableTransitions { action allowed reason code } } } }";
+    let moves = app.ok_as(token, q, json!({ "id": id })).await;
+    moves["node"]["availableTransitions"]
+        .as_array()
+        .and_then(|m| m.iter().find(|t| t["action"] == action))
+        .cloned()
+        .unwrap_or_default()
+}

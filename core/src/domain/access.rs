@@ -1,7 +1,7 @@
 //! Who is acting and what they may do (DESIGN.md §3, rule 8): the token's person and scope,
 //! and the process roles that person holds.
 
-use entity::{ProcessRole, TokenScope, process, process_role_assignment};
+use entity::{ProcessRole, TokenScope, process, process_role_assignment, service};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::error::{AppError, AppResult};
@@ -65,6 +65,8 @@ struct Held {
     process_id: i64,
     process_key: String,
     role: ProcessRole,
+    /// The services' scope the assignment covers; `None`: every service.
+    scope: Option<String>,
 }
 
 /// The process roles a person holds now.
@@ -85,22 +87,63 @@ impl ActorRoles {
             .all(db)
             .await?;
         Ok(Self::from_rows(rows.into_iter().filter_map(|(a, p)| {
-            p.map(|p| (a.process_id, p.key, a.role))
+            p.map(|p| (a.process_id, p.key, a.role, a.scope))
         })))
     }
 
-    /// Builds the set from `(process id, process key, role)` triples.
-    pub fn from_rows(rows: impl IntoIterator<Item = (i64, String, ProcessRole)>) -> Self {
+    /// Builds the set from `(process id, process key, role, scope)` rows.
+    pub fn from_rows(
+        rows: impl IntoIterator<Item = (i64, String, ProcessRole, Option<String>)>,
+    ) -> Self {
         Self {
             held: rows
                 .into_iter()
-                .map(|(process_id, process_key, role)| Held {
+                .map(|(process_id, process_key, role, scope)| Held {
                     process_id,
                     process_key,
                     role,
+                    scope,
                 })
                 .collect(),
         }
+    }
+
+    /// The first of `services` that none of the actor's `roles` on process `process_key`
+    /// covers: a role covers every service when it is the OWNER or has no scope, else the
+    /// services of its scope. `None` when all are covered.
+    pub fn uncovered<'s>(
+        &self,
+        process_key: &str,
+        roles: &[ProcessRole],
+        services: &'s [service::Model],
+    ) -> Option<&'s service::Model> {
+        let held: Vec<&Held> = self
+            .held
+            .iter()
+            .filter(|h| h.process_key == process_key && roles.contains(&h.role))
+            .collect();
+        if held
+            .iter()
+            .any(|h| h.role == ProcessRole::Owner || h.scope.is_none())
+        {
+            return None;
+        }
+        services
+            .iter()
+            .find(|s| !held.iter().any(|h| h.scope.is_some() && h.scope == s.scope))
+    }
+
+    /// The scopes of the actor's `roles` on process `process_key`, for messages.
+    pub fn scopes(&self, process_key: &str, roles: &[ProcessRole]) -> Vec<&str> {
+        let mut out: Vec<&str> = self
+            .held
+            .iter()
+            .filter(|h| h.process_key == process_key && roles.contains(&h.role))
+            .filter_map(|h| h.scope.as_deref())
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 
     /// Whether one of `roles` is held on the process with key `process_key`.

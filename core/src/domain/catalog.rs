@@ -20,6 +20,8 @@ pub struct NewService {
     pub lifecycle: Option<ServiceLifecycle>,
     pub criticality: Option<Criticality>,
     pub owner_id: Option<i64>,
+    /// A region or business unit, e.g. `EMEA`.
+    pub scope: Option<String>,
 }
 
 /// Changes to a service.
@@ -30,6 +32,7 @@ pub struct ServicePatch {
     pub lifecycle: Patch<ServiceLifecycle>,
     pub criticality: Patch<Criticality>,
     pub owner_id: Patch<i64>,
+    pub scope: Patch<String>,
 }
 
 /// Changes to a service offering.
@@ -147,6 +150,10 @@ impl Governance {
             input.description.as_deref().unwrap_or(""),
             MAX_DESCRIPTION,
         )?;
+        let scope = input
+            .scope
+            .map(|s| validate::text("scope", &s, MAX_TITLE))
+            .transpose()?;
         let w = self.start(actor).await?;
         if let Some(owner) = input.owner_id {
             load::<person::Entity>(&w, owner, "ownerId").await?;
@@ -159,6 +166,7 @@ impl Governance {
             lifecycle: Set(input.lifecycle.unwrap_or(ServiceLifecycle::Pipeline)),
             criticality: Set(input.criticality.unwrap_or(Criticality::Medium)),
             owner_id: Set(input.owner_id),
+            scope: Set(scope),
             created_at: Set(w.now),
             updated_at: Set(w.now),
             version: Set(1),
@@ -195,6 +203,9 @@ impl Governance {
             .try_map(|d| validate::long_text("description", &d, MAX_DESCRIPTION))?;
         let lifecycle = patch.lifecycle.required("lifecycle")?;
         let criticality = patch.criticality.required("criticality")?;
+        let scope = patch
+            .scope
+            .try_map(|s| validate::text("scope", &s, MAX_TITLE))?;
         let w = self.start(actor).await?;
         let before = load::<service::Entity>(&w, id, "id").await?;
         Self::service_steward(actor, &before, "updating")?;
@@ -227,6 +238,9 @@ impl Governance {
         }
         if patch.owner_id.is_given() {
             am.owner_id = Set(patch.owner_id.apply(None));
+        }
+        if scope.is_given() {
+            am.scope = Set(scope.apply(None));
         }
         let after = save::<service::Entity, _>(&w, am, id, before.version).await?;
         w.audit("UPDATED", "Service", id, Some(&before), Some(&after))

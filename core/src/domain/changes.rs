@@ -52,6 +52,7 @@ pub(super) struct Loaded {
     active_release_size: usize,
     project_manager: Option<i64>,
     freeze: Option<Freeze>,
+    services: Vec<service::Model>,
 }
 
 impl Loaded {
@@ -81,6 +82,15 @@ impl Loaded {
                 .and_then(|p| p.manager_id),
             None => None,
         };
+        let mut services: Vec<service::Model> = change_service::Entity::find()
+            .filter(change_service::Column::ChangeId.eq(c.id))
+            .find_also_related(service::Entity)
+            .all(w.tx())
+            .await?
+            .into_iter()
+            .filter_map(|(_, s)| s)
+            .collect();
+        services.sort_by_key(|s| s.id);
         let freeze = if rules::start_exposed(c) {
             let services = blackouts::services_of(w.tx(), &[c.id])
                 .await?
@@ -98,12 +108,14 @@ impl Loaded {
             active_release_size,
             project_manager,
             freeze,
+            services,
         })
     }
 
     fn facts<'a>(&'a self, c: &'a change::Model) -> ChangeFacts<'a> {
         ChangeFacts {
             change: c,
+            services: &self.services,
             model: self.model.as_ref(),
             approvals: &self.approvals,
             active_release: self.active_release.as_ref(),

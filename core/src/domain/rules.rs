@@ -7,8 +7,8 @@
 //! role, then the rule itself — so the first refusal is the most useful one to show.
 
 use entity::{
-    ApprovalDecision, ChangeStatus, ChangeType, ReleaseStatus, approval, change, change_model,
-    release,
+    ApprovalDecision, ChangeStatus, ChangeType, ProcessRole, ReleaseStatus, approval, change,
+    change_model, release, service,
 };
 
 use super::access::{
@@ -98,6 +98,8 @@ impl ChangeAction {
 #[derive(Clone, Copy, Debug)]
 pub struct ChangeFacts<'a> {
     pub change: &'a change::Model,
+    /// The services the change touches (their scopes decide which managers may act).
+    pub services: &'a [service::Model],
     pub model: Option<&'a change_model::Model>,
     pub approvals: &'a [approval::Model],
     /// The release the change is in that is neither CANCELLED nor FAILED.
@@ -194,13 +196,14 @@ pub fn check_change(
         ChangeAction::Schedule
         | ChangeAction::Start
         | ChangeAction::Complete
-        | ChangeAction::Close
-            if !who.roles.holds(CHANGE_MANAGEMENT, IMPLEMENTERS) =>
-        {
-            return Err(AppError::Forbidden(format!(
-                "to {} a change you need a role (owner, manager or practitioner) on {CHANGE_MANAGEMENT}",
-                action.verb()
-            )));
+        | ChangeAction::Close => {
+            if !who.roles.holds(CHANGE_MANAGEMENT, IMPLEMENTERS) {
+                return Err(AppError::Forbidden(format!(
+                    "to {} a change you need a role (owner, manager or practitioner) on {CHANGE_MANAGEMENT}",
+                    action.verb()
+                )));
+            }
+            check_scope(action, facts, who, IMPLEMENTERS)?;
         }
         ChangeAction::Cancel
             if !(requester
@@ -273,6 +276,33 @@ pub fn check_change(
     })
 }
 
+/// A scoped role acts only on changes whose every service is in its scope (owners and
+/// unscoped roles act on all).
+fn check_scope(
+    action: ChangeAction,
+    facts: &ChangeFacts<'_>,
+    who: Who<'_>,
+    roles: &[ProcessRole],
+) -> AppResult<()> {
+    let Some(s) = who
+        .roles
+        .uncovered(CHANGE_MANAGEMENT, roles, facts.services)
+    else {
+        return Ok(());
+    };
+    let where_ = match &s.scope {
+        Some(scope) => format!("in scope {scope}"),
+        None => "in no scope".to_owned(),
+    };
+    Err(AppError::Forbidden(format!(
+        "to {} change {} your roles on {CHANGE_MANAGEMENT} must cover each of its services, and they cover the scope(s) {} only: service `{}` is {where_}",
+        action.verb(),
+        facts.change.number,
+        who.roles.scopes(CHANGE_MANAGEMENT, roles).join(", "),
+        s.key
+    )))
+}
+
 fn check_decider(
     action: ChangeAction,
     facts: &ChangeFacts<'_>,
@@ -299,6 +329,7 @@ fn check_decider(
             action.verb()
         )));
     }
+    check_scope(action, facts, who, DECIDERS)?;
     if facts.approvals.iter().any(|a| a.approver_id == me) {
         return Err(AppError::Conflict(format!(
             "you have already decided on change {}; a decision is final",
@@ -626,6 +657,7 @@ mod tests {
     fn facts(c: &change::Model) -> ChangeFacts<'_> {
         ChangeFacts {
             change: c,
+            services: &[],
             model: None,
             approvals: &[],
             active_release: None,
@@ -638,7 +670,7 @@ mod tests {
     fn manager() -> (Actor, ActorRoles) {
         (
             Actor::new(20, TokenScope::Write),
-            ActorRoles::from_rows([(1, CHANGE_MANAGEMENT.to_owned(), ProcessRole::Manager)]),
+            ActorRoles::from_rows([(1, CHANGE_MANAGEMENT.to_owned(), ProcessRole::Manager, None)]),
         )
     }
 

@@ -176,6 +176,8 @@ pub struct ServiceFilter {
     pub lifecycle: Option<Vec<ServiceLifecycle>>,
     pub criticality: Option<Vec<Criticality>>,
     pub owner_id: Option<i64>,
+    /// Services in any of these scopes.
+    pub scope: Option<Vec<String>>,
     pub search: Option<String>,
 }
 
@@ -205,6 +207,9 @@ impl Filter for ServiceFilter {
                 Criticality::as_str,
             ),
             self.owner_id.map(|id| col(service::Column::OwnerId).eq(id)),
+            self.scope
+                .as_ref()
+                .map(|scopes| col(service::Column::Scope).is_in(scopes.iter().cloned())),
         ])
         .add_option(search(
             &[service::Column::Key, service::Column::Name],

@@ -123,6 +123,15 @@ pub fn releases_of_change() -> Relation<change::Entity, release::Entity> {
     )
 }
 
+/// Every service a change touches, by id (the scopes the rules check).
+pub fn all_services_of_change() -> Relation<change::Entity, service::Entity> {
+    Relation::through(
+        change_service::Column::ServiceId,
+        change_service::Column::ChangeId,
+        service::Column::Id,
+    )
+}
+
 /// The changes a release carries.
 pub fn changes_of_release() -> Relation<release::Entity, change::Entity> {
     Relation::through(

@@ -574,6 +574,7 @@ decoded_by_position!(service::Model {
     created_at: own,
     updated_at: own,
     version: own,
+    scope: own,
 });
 
 /// Models read a few at a time keep SeaORM's derived decoding.

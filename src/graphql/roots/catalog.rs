@@ -213,6 +213,10 @@ impl CatalogMutation {
         #[graphql(desc = "Lifecycle; PIPELINE when omitted.")] lifecycle: Option<ServiceLifecycle>,
         #[graphql(desc = "Criticality; MEDIUM when omitted.")] criticality: Option<Criticality>,
         #[graphql(desc = "The accountable owner.")] owner_id: Option<ID>,
+        #[graphql(
+            desc = "Region or business unit, e.g. `EMEA`: process roles scoped to it cover the service."
+        )]
+        scope: Option<String>,
     ) -> Result<Service> {
         let input = NewService {
             key,
@@ -221,6 +225,7 @@ impl CatalogMutation {
             lifecycle: lifecycle.map(Into::into),
             criticality: criticality.map(Into::into),
             owner_id: decode_opt(owner_id.as_ref(), Kind::Person, "ownerId")?,
+            scope,
         };
         let s = gov(ctx).create_service(Viewer::of(ctx), input).await?;
         Ok(Service(s))
@@ -239,6 +244,9 @@ impl CatalogMutation {
         #[graphql(desc = "New lifecycle.")] lifecycle: MaybeUndefined<ServiceLifecycle>,
         #[graphql(desc = "New criticality.")] criticality: MaybeUndefined<Criticality>,
         #[graphql(desc = "New owner; null removes the owner.")] owner_id: MaybeUndefined<ID>,
+        #[graphql(desc = "New scope; null makes the service unscoped.")] scope: MaybeUndefined<
+            String,
+        >,
     ) -> Result<Service> {
         let id = decode(&id, Kind::Service, "id")?;
         let p = ServicePatch {
@@ -247,6 +255,7 @@ impl CatalogMutation {
             lifecycle: patch(lifecycle),
             criticality: patch(criticality),
             owner_id: patch_id(owner_id, Kind::Person, "ownerId")?,
+            scope: patch(scope),
         };
         let s = gov(ctx)
             .update_service(Viewer::of(ctx), id, expected_version, p)

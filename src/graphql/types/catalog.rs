@@ -68,6 +68,12 @@ impl Service {
     async fn criticality(&self) -> Criticality {
         self.0.criticality.into()
     }
+    /// Region or business unit, e.g. `EMEA`. A process role assigned with a scope covers
+    /// only the services of that scope; one without a scope (and a process OWNER) covers
+    /// every service.
+    async fn scope(&self) -> Option<&str> {
+        self.0.scope.as_deref()
+    }
     /// The accountable owner, if one is named.
     async fn owner(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
         Ok(by_opt_id::<person::Entity>(ctx, self.0.owner_id)

@@ -338,7 +338,7 @@ impl Change {
                 planned: (self.0.planned_start, self.0.planned_end),
             }),
         );
-        let (roles, model, approvals, releases, project, size, freeze) = futures_util::try_join!(
+        let (roles, model, approvals, releases, project, size, freeze, services) = futures_util::try_join!(
             viewer::roles(ctx),
             by_opt_id::<change_model::Entity>(ctx, self.0.model_id),
             self.approval_rows(ctx),
@@ -346,12 +346,14 @@ impl Change {
             by_opt_id::<project::Entity>(ctx, self.0.project_id),
             size,
             freeze,
+            children(ctx, relations::all_services_of_change(), self.0.id),
         )?;
         let active = releases.iter().find(|r| rules::release_active(r.status));
         let active_release_size = size.unwrap_or(0) as usize;
         let project_manager = project.and_then(|p| p.manager_id);
         let facts = rules::ChangeFacts {
             change: &self.0,
+            services: &services,
             model: model.as_ref(),
             approvals: &approvals,
             active_release: active,
