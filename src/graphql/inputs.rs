@@ -83,6 +83,7 @@ impl ChangeFilter {
             search: self.search,
             release_id: decode_opt(self.release_id.as_ref(), Kind::Release, "filter.releaseId")?,
             updated_since: self.updated_since,
+            awaiting: None,
             sort,
             descending,
         })

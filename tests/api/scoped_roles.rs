@@ -136,3 +136,107 @@ async fn services_filter_by_scope_and_people_show_each_assignments_scope() {
         "{held}"
     );
 }
+
+const INBOX: &str =
+    "query($n: Int) { viewer { pendingDecisions(first: $n) { totalCount nodes { number } } } }";
+
+/// The numbers in the inbox of the person holding `token`.
+async fn inbox(app: &TestApp, token: &str) -> Vec<String> {
+    let d = app.ok_as(token, INBOX, json!({ "n": 100 })).await;
+    let page = &d["viewer"]["pendingDecisions"];
+    let numbers: Vec<String> = page["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["number"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(page["totalCount"], json!(numbers.len()));
+    numbers
+}
+
+/// Worked out from the whole list of changes: what `email` may decide on and has not, in
+/// order of submission; `scopes` None for a role that reaches every service.
+async fn expected_inbox(app: &TestApp, email: &str, scopes: Option<&[&str]>) -> Vec<String> {
+    let q = "{ changes(first: 100) { nodes { number status type submittedAt requestedBy { email }
+        services { nodes { scope } } approvals { approver { email } } } } }";
+    let d = app.data(q, json!({})).await;
+    let mut waiting: Vec<(String, String)> = d["changes"]["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["status"] == "SUBMITTED" && c["type"] != "STANDARD")
+        .filter(|c| c["requestedBy"]["email"] != email)
+        .filter(|c| {
+            !c["approvals"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|a| a["approver"]["email"] == email))
+        })
+        .filter(|c| {
+            scopes.is_none_or(|scopes| {
+                c["services"]["nodes"].as_array().is_some_and(|s| {
+                    s.iter()
+                        .all(|s| s["scope"].as_str().is_some_and(|x| scopes.contains(&x)))
+                })
+            })
+        })
+        .map(|c| {
+            let at = c["submittedAt"].as_str().unwrap_or_default().to_owned();
+            (at, c["number"].as_str().unwrap_or_default().to_owned())
+        })
+        .collect();
+    waiting.sort();
+    waiting.into_iter().map(|(_, n)| n).collect()
+}
+
+#[tokio::test]
+async fn the_inbox_holds_what_waits_for_the_viewers_decision_longest_waiting_first() {
+    let app = spawn_app().await;
+    let alice = app.token("admin");
+    let bob = app.token_of("bob", TokenScope::Write).await;
+    let carmen = app.token_of("carmen", TokenScope::Write).await;
+    let hiro = app.token_of("hiro", TokenScope::Write).await; // a practitioner: decides nothing
+
+    let owner = inbox(&app, &alice).await;
+    assert_eq!(
+        owner,
+        expected_inbox(&app, "alice@portfolio.example", None).await
+    );
+    assert!(!owner.is_empty(), "the demo has changes waiting");
+    let emea = inbox(&app, &bob).await;
+    assert_eq!(
+        emea,
+        expected_inbox(&app, "bob@portfolio.example", Some(&["EMEA"])).await
+    );
+    assert!(inbox(&app, &hiro).await.is_empty());
+
+    // A new change on the customer portal reaches Carmen's inbox, last; deciding empties it.
+    let before = inbox(&app, &carmen).await;
+    let fresh = submitted_on(&app, &["customer-portal"]).await;
+    let number = app
+        .data(
+            "query($id: ID!) { node(id: $id) { ... on Change { number } } }",
+            json!({ "id": fresh }),
+        )
+        .await["node"]["number"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let after = inbox(&app, &carmen).await;
+    assert_eq!(after.last(), Some(&number), "{after:?}");
+    assert_eq!(after.len(), before.len() + 1);
+    assert!(
+        !inbox(&app, &bob).await.contains(&number),
+        "outside Bob's scope"
+    );
+    change_ok(&app, &carmen, "approveChange", json!({ "id": fresh })).await;
+    assert_eq!(inbox(&app, &carmen).await, before);
+
+    // One statement for the page, whatever its size.
+    let mut spent = Vec::new();
+    for n in [1, 50] {
+        let start = app.statements().await;
+        app.ok_as(&alice, INBOX, json!({ "n": n })).await;
+        spent.push(app.statements().await - start);
+    }
+    assert_eq!(spent[0], spent[1], "{spent:?}");
+}

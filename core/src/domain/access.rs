@@ -5,6 +5,7 @@ use entity::{ProcessRole, TokenScope, process, process_role_assignment, service}
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::error::{AppError, AppResult};
+pub use crate::store::listing::Reach;
 
 /// The process whose managers and owner authorize changes.
 pub const CHANGE_MANAGEMENT: &str = "change-management";
@@ -131,6 +132,28 @@ impl ActorRoles {
         services
             .iter()
             .find(|s| !held.iter().any(|h| h.scope.is_some() && h.scope == s.scope))
+    }
+
+    /// Which services the actor's `roles` on process `process_key` reach.
+    pub fn reach(&self, process_key: &str, roles: &[ProcessRole]) -> Reach {
+        let held: Vec<&Held> = self
+            .held
+            .iter()
+            .filter(|h| h.process_key == process_key && roles.contains(&h.role))
+            .collect();
+        if held.is_empty() {
+            Reach::Nothing
+        } else if held
+            .iter()
+            .any(|h| h.role == ProcessRole::Owner || h.scope.is_none())
+        {
+            Reach::Everywhere
+        } else {
+            let mut scopes: Vec<String> = held.iter().filter_map(|h| h.scope.clone()).collect();
+            scopes.sort_unstable();
+            scopes.dedup();
+            Reach::Scopes(scopes)
+        }
     }
 
     /// The scopes of the actor's `roles` on process `process_key`, for messages.

@@ -373,6 +373,8 @@ pub enum ChangeSort {
     PlannedStart,
     /// By severity: LOW < MEDIUM < HIGH < VERY_HIGH.
     Risk,
+    /// By submission, for decisions waiting longest first (not offered to clients).
+    SubmittedAt,
 }
 
 /// Filter and ordering of changes.
@@ -391,8 +393,75 @@ pub struct ChangeFilter {
     pub search: Option<String>,
     pub release_id: Option<i64>,
     pub updated_since: Option<DateTime<Utc>>,
+    /// Only the changes awaiting a decision from this person.
+    pub awaiting: Option<Awaiting>,
     pub sort: ChangeSort,
     pub descending: bool,
+}
+
+/// The services a person's roles on a process reach.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Reach {
+    /// No such role.
+    Nothing,
+    /// Every service: an OWNER, or a role without a scope.
+    Everywhere,
+    /// The services of these scopes.
+    Scopes(Vec<String>),
+}
+
+/// The changes awaiting one person's decision: SUBMITTED, not STANDARD (a model authorizes
+/// those), not requested by them, not yet decided by them, and with every service within
+/// what their deciding roles reach.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Awaiting {
+    pub person_id: i64,
+    pub reach: Reach,
+}
+
+impl Awaiting {
+    fn condition(&self, table: &'static str) -> Expr {
+        let me = self.person_id;
+        let id = || Expr::col((Alias::new(table), Alias::new("id")));
+        let not_decided = Expr::exists(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(approval::Entity)
+                .and_where(
+                    col(approval::Column::ChangeId).equals((Alias::new(table), Alias::new("id"))),
+                )
+                .and_where(col(approval::Column::ApproverId).eq(me))
+                .take(),
+        )
+        .not();
+        let base = col(change::Column::Status)
+            .eq(ChangeStatus::Submitted.as_str())
+            .and(col(change::Column::ChangeType).ne(ChangeType::Standard.as_str()))
+            .and(col(change::Column::RequestedById).ne(me))
+            .and(not_decided);
+        match &self.reach {
+            Reach::Nothing => Expr::val(1).eq(0),
+            Reach::Everywhere => base,
+            Reach::Scopes(scopes) => {
+                // No service of the change outside the person's scopes.
+                let outside = Query::select()
+                    .expr(Expr::val(1))
+                    .from(change_service::Entity)
+                    .inner_join(
+                        service::Entity,
+                        col(service::Column::Id).equals(change_service::Column::ServiceId),
+                    )
+                    .and_where(col(change_service::Column::ChangeId).eq(id()))
+                    .cond_where(
+                        Condition::any()
+                            .add(col(service::Column::Scope).is_null())
+                            .add(col(service::Column::Scope).is_not_in(scopes.iter().cloned())),
+                    )
+                    .take();
+                base.and(Expr::exists(outside).not())
+            }
+        }
+    }
 }
 
 /// `CASE risk WHEN 'LOW' THEN 0 … END`: risk by severity, never alphabetically.
@@ -471,6 +540,7 @@ impl Filter for ChangeFilter {
                 .map(|from| col(change::Column::PlannedEnd).gte(from)),
             self.updated_since
                 .map(|since| col(change::Column::UpdatedAt).gte(since)),
+            self.awaiting.as_ref().map(|a| a.condition(t)),
         ])
         .add_option(search(
             &[change::Column::Number, change::Column::Title],
@@ -502,6 +572,13 @@ impl Filter for ChangeFilter {
             ChangeSort::UpdatedAt => {
                 SortKey::column(t, change::Column::UpdatedAt.as_str(), KeyKind::Time, d)
             }
+            ChangeSort::SubmittedAt => SortKey {
+                expr: col(change::Column::SubmittedAt),
+                kind: KeyKind::Time,
+                nullable: true,
+                desc: d,
+                column: None,
+            },
             ChangeSort::PlannedStart => SortKey {
                 expr: col(change::Column::PlannedStart),
                 kind: KeyKind::Time,

@@ -5,11 +5,14 @@ use chrono::{DateTime, Utc};
 use entity::{person, policy, process, process_role_assignment};
 
 use super::{Change, Project, Service, wrapper};
+use crate::domain::access::{CHANGE_MANAGEMENT, DECIDERS};
+use crate::error::AppError;
 use crate::graphql::connection::{self, Conn};
 use crate::graphql::enums::ProcessRole;
 use crate::graphql::ids::{Kind, encode};
 use crate::graphql::inputs::ChangeFilter;
-use crate::graphql::{children, many, required};
+use crate::graphql::loaders::RolesOf;
+use crate::graphql::{children, loader, many, required};
 use crate::store::listing::{self, ChangeScope, ProjectScope, ServiceScope};
 use crate::store::relations;
 
@@ -84,6 +87,37 @@ impl Person {
         let filter = filter.unwrap_or_default().resolve(None)?;
         let list = connection::list(ChangeScope::Requester, filter, first, after, last, before)?;
         connection::load(ctx, Some(self.0.id), list).await
+    }
+    /// The changes waiting for this person's decision, longest-waiting first: SUBMITTED
+    /// NORMAL and EMERGENCY changes they did not request and have not decided on, whose
+    /// every service is within the reach of their OWNER or MANAGER role on
+    /// change-management (a scoped role reaches the services of its scope). Ask it as
+    /// `viewer { pendingDecisions { … } }` for the caller's inbox.
+    #[graphql(complexity = "crate::graphql::connection::cost(first, None, child_complexity)")]
+    async fn pending_decisions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Page forward: at most this many items (max 100; 20 when neither `first` nor `last` is given)."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Page forward: items after this cursor.")] after: Option<String>,
+    ) -> Result<Conn<Change>> {
+        let roles = loader(ctx)
+            .load_one(RolesOf(self.0.id))
+            .await
+            .map_err(|e| async_graphql::Error::from(AppError::from(e)))?
+            .unwrap_or_default();
+        let filter = listing::ChangeFilter {
+            awaiting: Some(listing::Awaiting {
+                person_id: self.0.id,
+                reach: roles.reach(CHANGE_MANAGEMENT, DECIDERS),
+            }),
+            sort: listing::ChangeSort::SubmittedAt,
+            ..Default::default()
+        };
+        let list = connection::list(ChangeScope::Root, filter, first, after, None, None)?;
+        connection::load(ctx, None, list).await
     }
     /// Projects this person manages.
     #[graphql(complexity = "crate::graphql::connection::cost(first, last, child_complexity)")]
