@@ -42,6 +42,14 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i32,
+    /// The post-implementation review it closed with (migration 000016; last, as positional
+    /// decoding reads `change.*` in table order).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub review_summary: Option<String>,
+    pub review_objectives_met: Option<bool>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub review_follow_up: Option<String>,
+    pub reviewed_by_id: Option<i64>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -26,6 +26,7 @@ mod m20261129_000012_copy_change_created_at_to_change_service;
 mod m20261129_000013_record_when_tokens_were_last_used;
 mod m20261129_000014_give_releases_a_planned_window;
 mod m20261129_000015_give_services_a_scope;
+mod m20261129_000016_record_post_implementation_reviews;
 
 /// Every migration of the portfolio schema, oldest first.
 pub struct Migrator;
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000013_record_when_tokens_were_last_used::Migration),
             Box::new(m20261129_000014_give_releases_a_planned_window::Migration),
             Box::new(m20261129_000015_give_services_a_scope::Migration),
+            Box::new(m20261129_000016_record_post_implementation_reviews::Migration),
         ]
     }
 }

@@ -232,3 +232,14 @@ pub struct CreateReleaseInput {
     /// End of the planned deployment window.
     pub planned_end: Option<DateTime<Utc>>,
 }
+
+/// A post-implementation review, given when a change closes.
+#[derive(InputObject)]
+pub struct ChangeReviewInput {
+    /// What happened, in a sentence or a page (1–10,000 characters).
+    pub summary: String,
+    /// Whether the change met its objectives.
+    pub objectives_met: bool,
+    /// What follows up: a problem record, a lesson, a new change.
+    pub follow_up: Option<String>,
+}

@@ -121,7 +121,7 @@ where
     by_ids::<E, _>(db, &ids).await
 }
 
-const CHANGE_HEADER: [&str; 16] = [
+const CHANGE_HEADER: [&str; 19] = [
     "number",
     "title",
     "type",
@@ -138,6 +138,9 @@ const CHANGE_HEADER: [&str; 16] = [
     "closed_at",
     "created_at",
     "updated_at",
+    "review_summary",
+    "objectives_met",
+    "follow_up",
 ];
 
 impl Exported for change::Model {
@@ -193,6 +196,13 @@ impl Exported for change::Model {
                 &time(c.closed_at),
                 &c.created_at.to_rfc3339(),
                 &c.updated_at.to_rfc3339(),
+                c.review_summary.as_deref().unwrap_or(""),
+                match c.review_objectives_met {
+                    Some(true) => "true",
+                    Some(false) => "false",
+                    None => "",
+                },
+                c.review_follow_up.as_deref().unwrap_or(""),
             ])
             .map_err(csv_error)?;
         }

@@ -23,7 +23,7 @@ use sea_orm::{DatabaseConnection, EntityTrait, TransactionTrait};
 use super::document::{DemoChange, DemoRelease, Ending, Ids, Window};
 use crate::domain::rules::{lifecycle_rank, required_approvals};
 use crate::domain::{
-    Actor, Clock, EventBus, Governance, NewChange, NewRelease, Patch, ServicePatch,
+    Actor, Clock, EventBus, Governance, NewChange, NewRelease, Patch, Review, ServicePatch,
 };
 use crate::error::{AppError, AppResult};
 
@@ -94,7 +94,10 @@ pub async fn load(db: &DatabaseConnection) -> AppResult<Counts> {
         for id in r.changes.iter().filter(|id| closing.contains(id)) {
             story.at(closed + Duration::days(1));
             let who = story.actor(IMPLEMENTER)?;
-            story.gov.close_change(&who, *id, None).await?;
+            story
+                .gov
+                .close_change(&who, *id, Some(review()), None)
+                .await?;
         }
     }
     for ending in loaded.endings {
@@ -142,6 +145,16 @@ struct Released {
 struct InRelease {
     day: i64,
     planned: DateTime<Utc>,
+}
+
+/// The post-implementation review the demo's changes close with.
+fn review() -> Review {
+    Review {
+        summary: "Implemented in its window as planned; monitored for a day with no incident."
+            .into(),
+        objectives_met: true,
+        follow_up: None,
+    }
 }
 
 /// The replay: the use cases with a clock the story sets.
@@ -372,7 +385,9 @@ impl Story {
             .await?;
         if beyond(S::Closed) {
             self.at(window.1 + Duration::days(1));
-            self.gov.close_change(&implementer, c.id, None).await?;
+            self.gov
+                .close_change(&implementer, c.id, Some(review()), None)
+                .await?;
         }
         Ok(None)
     }

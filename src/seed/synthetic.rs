@@ -599,6 +599,8 @@ fn plan_changes(g: &mut Gen, p: &mut Plan, retired: &[bool], n_projects: usize, 
             services.push(candidate);
         }
         let noun = g.pick(&NOUNS);
+        let reviewed = status == S::Closed
+            && (ty != ChangeType::Standard || outcome != Some(ChangeOutcome::Successful));
         let change = change::Model {
             id,
             number: format!("CHG{id:07}"),
@@ -628,6 +630,11 @@ fn plan_changes(g: &mut Gen, p: &mut Plan, retired: &[bool], n_projects: usize, 
             created_at: created,
             updated_at: updated,
             version: 1,
+            // A closed change closed with its review whenever the rules ask for one.
+            review_summary: reviewed.then(|| format!("Change {i} went as planned.")),
+            review_objectives_met: reviewed.then_some(outcome == Some(ChangeOutcome::Successful)),
+            review_follow_up: None,
+            reviewed_by_id: None,
         };
         for service_id in &services {
             p.change_services.push(row(change_service::Model {

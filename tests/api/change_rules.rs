@@ -48,8 +48,37 @@ async fn a_normal_change_goes_from_draft_to_closed_through_every_state() {
         (c["status"].as_str(), c["outcome"].as_str()),
         (Some("REVIEW"), Some("SUCCESSFUL"))
     );
-    let c = change_ok(&app, &erin, "closeChange", json!({ "id": id })).await;
+    let (code, message) = change_fails(&app, &erin, "closeChange", json!({ "id": id })).await;
+    assert_eq!(
+        code, "BAD_USER_INPUT",
+        "a NORMAL change closes with a review"
+    );
+    assert!(message.contains("`review`"), "{message}");
+    let review = json!({ "summary": "Went as planned.", "objectivesMet": true, "followUp": "Retire the old client." });
+    let c = change_ok(
+        &app,
+        &erin,
+        "closeChange",
+        json!({ "id": id, "review": review }),
+    )
+    .await;
     assert_eq!(c["status"], "CLOSED");
+    assert_eq!(
+        (
+            &c["review"]["summary"],
+            &c["review"]["objectivesMet"],
+            &c["review"]["followUp"],
+            &c["review"]["reviewedBy"]["email"],
+            &c["review"]["reviewedAt"],
+        ),
+        (
+            &json!("Went as planned."),
+            &json!(true),
+            &json!("Retire the old client."),
+            &json!("erin@portfolio.example"),
+            &c["closedAt"],
+        )
+    );
     for stamp in [
         "submittedAt",
         "authorizedAt",
@@ -522,4 +551,82 @@ async fn change_models_are_defined_by_an_admin_or_the_owner_of_change_management
     let (code, message) = app.fails_as(&alice, normal_pre_approved, json!({})).await;
     assert_eq!(code, "BAD_USER_INPUT");
     assert!(message.contains("preApproved"), "{message}");
+}
+
+#[tokio::test]
+async fn a_review_is_required_to_close_unless_a_standard_change_succeeded() {
+    let app = spawn_app().await;
+    let (requester, erin) = (
+        app.token("requester"),
+        app.token_of("erin", TokenScope::Write).await,
+    );
+    let model = model_id(&app, "os-patching").await;
+    // Two STANDARD changes in REVIEW: one successful, one failed.
+    let mut ids = Vec::new();
+    for outcome in ["SUCCESSFUL", "FAILED"] {
+        let id = draft(
+            &app,
+            &requester,
+            "STANDARD",
+            "LOW",
+            json!({ "modelId": model }),
+        )
+        .await;
+        change_ok(&app, &requester, "submitChange", json!({ "id": id })).await;
+        let (start, end) = window_from_now(3, 2);
+        change_ok(
+            &app,
+            &erin,
+            "scheduleChange",
+            with_id(&id, json!({ "start": start, "end": end })),
+        )
+        .await;
+        change_ok(&app, &erin, "startChange", json!({ "id": id })).await;
+        let c = change_ok(
+            &app,
+            &erin,
+            "completeChange",
+            json!({ "id": id, "outcome": outcome }),
+        )
+        .await;
+        assert_eq!(c["status"], "REVIEW");
+        ids.push((id, c["version"].clone()));
+    }
+    let (ok, _) = &ids[0];
+    let c = change_ok(&app, &erin, "closeChange", json!({ "id": ok })).await;
+    assert_eq!(c["status"], "CLOSED");
+    assert!(c["review"].is_null(), "closed without one");
+
+    let (failed, version) = &ids[1];
+    let (code, message) = change_fails(&app, &erin, "closeChange", json!({ "id": failed })).await;
+    assert_eq!(code, "BAD_USER_INPUT");
+    assert!(message.contains("FAILED"), "{message}");
+    let (code, _) = change_fails(
+        &app,
+        &erin,
+        "closeChange",
+        json!({ "id": failed, "review": { "summary": "  ", "objectivesMet": false } }),
+    )
+    .await;
+    assert_eq!(code, "BAD_USER_INPUT", "an empty summary is no review");
+    let same = app
+        .data(
+            "query($id: ID!) { node(id: $id) { ... on Change { status version review { summary } } } }",
+            json!({ "id": failed }),
+        )
+        .await;
+    assert_eq!(
+        same["node"],
+        json!({ "status": "REVIEW", "version": version, "review": null }),
+        "the refusals wrote nothing"
+    );
+    let c = change_ok(
+        &app,
+        &erin,
+        "closeChange",
+        json!({ "id": failed, "review": { "summary": "Patch broke the agent.", "objectivesMet": false, "followUp": "PRB0000012" } }),
+    )
+    .await;
+    assert_eq!(c["review"]["objectivesMet"], false);
+    assert_eq!(c["review"]["followUp"], "PRB0000012");
 }

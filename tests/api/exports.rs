@@ -142,3 +142,20 @@ async fn releases_export_with_the_release_filters() {
     let (status, _, _) = get(&app, "/export/releases.csv?risk=HIGH", None).await;
     assert_eq!(status, 400, "risk is a change filter, not a release one");
 }
+
+#[tokio::test]
+async fn closed_changes_export_their_review() {
+    let app = spawn_app().await;
+    let (_, _, body) = get(&app, "/export/changes.csv?status=CLOSED", None).await;
+    let rows = records(&body);
+    assert!(!rows.is_empty(), "the demo has closed changes");
+    let header = body.lines().next().unwrap_or_default();
+    assert!(
+        header.ends_with(",review_summary,objectives_met,follow_up"),
+        "{header}"
+    );
+    // Every closed NORMAL or EMERGENCY change carries its review; columns 16–18.
+    for r in rows.iter().filter(|r| r[2] != "STANDARD") {
+        assert!(!r[16].is_empty() && r[17] == "true", "{r:?}");
+    }
+}

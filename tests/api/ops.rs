@@ -7,7 +7,8 @@ use crate::helpers::TestApp;
 /// Fields read back from every change mutation.
 const CHANGE: &str = "id number status version outcome approvalCount requiredApprovals \
     plannedStart plannedEnd submittedAt authorizedAt startedAt completedAt closedAt \
-    cancellationReason activeRelease { id status }";
+    cancellationReason activeRelease { id status } \
+    review { summary objectivesMet followUp reviewedAt reviewedBy { email } }";
 
 /// Fields read back from every release mutation.
 const RELEASE: &str = "id status revision deployedAt \
@@ -36,6 +37,10 @@ fn change_doc(name: &str) -> String {
         "completeChange" => (
             "$id: ID!, $outcome: ChangeOutcome!, $v: Int",
             "id: $id, outcome: $outcome, expectedVersion: $v",
+        ),
+        "closeChange" => (
+            "$id: ID!, $review: ChangeReviewInput, $v: Int",
+            "id: $id, review: $review, expectedVersion: $v",
         ),
         "cancelChange" => (
             "$id: ID!, $reason: String!, $v: Int",

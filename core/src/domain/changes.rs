@@ -29,6 +29,31 @@ pub struct NewChange {
     pub planned_end: Option<DateTime<Utc>>,
 }
 
+/// A post-implementation review.
+#[derive(Clone, Debug)]
+pub struct Review {
+    /// What happened.
+    pub summary: String,
+    /// Whether the change met its objectives.
+    pub objectives_met: bool,
+    /// What follows up, if anything.
+    pub follow_up: Option<String>,
+}
+
+impl Review {
+    fn validated(self) -> AppResult<Self> {
+        Ok(Self {
+            summary: validate::text("review.summary", &self.summary, MAX_DESCRIPTION)?,
+            objectives_met: self.objectives_met,
+            follow_up: self
+                .follow_up
+                .map(|f| validate::long_text("review.followUp", &f, MAX_DESCRIPTION))
+                .transpose()?
+                .filter(|f| !f.is_empty()),
+        })
+    }
+}
+
 /// Edits of a DRAFT change.
 #[derive(Clone, Debug, Default)]
 pub struct ChangePatch {
@@ -574,21 +599,45 @@ impl Governance {
         .await
     }
 
-    /// Closes a reviewed change.
+    /// Closes a change in REVIEW with its post-implementation review, which NORMAL and
+    /// EMERGENCY changes and any change that FAILED or was BACKED_OUT must give.
     pub async fn close_change(
         &self,
         actor: &Actor,
         id: i64,
+        review: Option<Review>,
         expected: Option<i32>,
     ) -> AppResult<change::Model> {
-        self.simple_move(actor, id, expected, ChangeAction::Close, "CLOSED", |now| {
-            change::ActiveModel {
-                status: Set(ChangeStatus::Closed),
-                closed_at: Set(Some(now)),
-                ..Default::default()
-            }
-        })
-        .await
+        let review = review.map(Review::validated).transpose()?;
+        let me = actor.writer()?;
+        let (mut w, before, roles) = self.begin_change(actor, id, expected).await?;
+        Self::check(&w, actor, &roles, &before, ChangeAction::Close).await?;
+        if review.is_none() && rules::review_required(&before) {
+            return Err(AppError::bad_input(format!(
+                "`review` is required to close change {}: a {} change{} closes with a post-implementation review (summary, objectivesMet, followUp)",
+                before.number,
+                before.change_type.as_str(),
+                match before.outcome {
+                    Some(o @ (ChangeOutcome::Failed | ChangeOutcome::BackedOut)) =>
+                        format!(" whose outcome is {}", o.as_str()),
+                    _ => String::new(),
+                }
+            )));
+        }
+        let mut changes = change::ActiveModel {
+            status: Set(ChangeStatus::Closed),
+            closed_at: Set(Some(w.now)),
+            ..Default::default()
+        };
+        if let Some(r) = review {
+            changes.review_summary = Set(Some(r.summary));
+            changes.review_objectives_met = Set(Some(r.objectives_met));
+            changes.review_follow_up = Set(r.follow_up);
+            changes.reviewed_by_id = Set(Some(me));
+        }
+        let after = record_move(&mut w, &before, changes, "CLOSED").await?;
+        w.commit(&self.bus).await?;
+        Ok(after)
     }
 
     /// Cancels a change that has not started; it leaves its release in the same

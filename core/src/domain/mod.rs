@@ -32,7 +32,7 @@ use serde::Serialize;
 pub use access::{Actor, ActorRoles};
 pub use blackouts::{BlackoutPatch, NewBlackout};
 pub use catalog::{NewService, OfferingPatch, ServicePatch};
-pub use changes::{ChangePatch, NewChange};
+pub use changes::{ChangePatch, NewChange, Review};
 pub use clock::Clock;
 pub use events::{DomainEvent, EventBus};
 pub use releases::{NewRelease, ReleasePatch};

@@ -550,6 +550,16 @@ pub fn check_release_move(
     }
 }
 
+/// Whether closing the change needs a post-implementation review: every NORMAL and
+/// EMERGENCY change, and any change that FAILED or was BACKED_OUT.
+pub fn review_required(c: &change::Model) -> bool {
+    c.change_type != ChangeType::Standard
+        || matches!(
+            c.outcome,
+            Some(entity::ChangeOutcome::Failed | entity::ChangeOutcome::BackedOut)
+        )
+}
+
 /// Whether starting the change now could run into a freeze, so the rules need to know of
 /// one: a change that is not an EMERGENCY, in a state `startChange` moves.
 pub fn start_exposed(c: &change::Model) -> bool {
@@ -651,6 +661,10 @@ mod tests {
             created_at: now,
             updated_at: now,
             version: 1,
+            review_summary: None,
+            review_objectives_met: None,
+            review_follow_up: None,
+            reviewed_by_id: None,
         }
     }
 

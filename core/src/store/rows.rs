@@ -376,6 +376,16 @@ impl FromCell for i32 {
     }
 }
 
+impl FromCell for bool {
+    /// SQLite keeps a boolean as the integer 0 or 1.
+    fn from_cell(cell: &Cell) -> Result<Self, DbErr> {
+        match cell {
+            Cell::Int(n) => Ok(*n != 0),
+            other => mismatch("a boolean", other),
+        }
+    }
+}
+
 impl FromCell for String {
     fn from_cell(cell: &Cell) -> Result<Self, DbErr> {
         match cell {
@@ -544,6 +554,10 @@ decoded_by_position!(change::Model {
     created_at: own,
     updated_at: own,
     version: own,
+    review_summary: own,
+    review_objectives_met: own,
+    review_follow_up: own,
+    reviewed_by_id: own,
 });
 
 decoded_by_position!(release::Model {

@@ -7,11 +7,13 @@ use futures_util::Stream;
 
 use super::{ids, patch, patch_id};
 use crate::domain::events::DomainEvent;
-use crate::domain::{ChangePatch, Governance, NewChange, Patch};
+use crate::domain::{ChangePatch, Governance, NewChange, Patch, Review};
 use crate::graphql::connection::{self, Conn};
 use crate::graphql::enums::*;
 use crate::graphql::ids::{Kind, decode, decode_opt};
-use crate::graphql::inputs::{ChangeFilter, ChangeOrder, CreateChangeInput, UpdateChangeInput};
+use crate::graphql::inputs::{
+    ChangeFilter, ChangeOrder, ChangeReviewInput, CreateChangeInput, UpdateChangeInput,
+};
 use crate::graphql::types::events::{ChangeEvent, committed};
 use crate::graphql::types::*;
 use crate::graphql::viewer::{Viewer, ViewerOf};
@@ -231,17 +233,25 @@ impl ChangesMutation {
         Ok(Change(c))
     }
 
-    /// REVIEW → CLOSED. A change-management role.
+    /// REVIEW → CLOSED, with the post-implementation review: required for NORMAL and
+    /// EMERGENCY changes and for any change that FAILED or was BACKED_OUT (a successful
+    /// STANDARD change may close without one). A change-management role.
     async fn close_change(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The change.")] id: ID,
+        #[graphql(desc = "The post-implementation review.")] review: Option<ChangeReviewInput>,
         #[graphql(desc = "The `version` you read; a mismatch is CONFLICT and changes nothing.")]
         expected_version: Option<i32>,
     ) -> Result<Change> {
         let id = decode(&id, Kind::Change, "id")?;
+        let review = review.map(|r| Review {
+            summary: r.summary,
+            objectives_met: r.objectives_met,
+            follow_up: r.follow_up,
+        });
         let c = gov(ctx)
-            .close_change(Viewer::of(ctx), id, expected_version)
+            .close_change(Viewer::of(ctx), id, review, expected_version)
             .await?;
         Ok(Change(c))
     }

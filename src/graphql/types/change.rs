@@ -374,6 +374,18 @@ impl Change {
     async fn cancellation_reason(&self) -> Option<&str> {
         self.0.cancellation_reason.as_deref()
     }
+    /// The post-implementation review the change closed with; null until then (and for a
+    /// successful STANDARD change closed without one).
+    async fn review(&self) -> Option<ChangeReview> {
+        let c = &self.0;
+        Some(ChangeReview {
+            summary: c.review_summary.clone()?,
+            objectives_met: c.review_objectives_met?,
+            follow_up: c.review_follow_up.clone(),
+            reviewed_by_id: c.reviewed_by_id,
+            reviewed_at: c.closed_at?,
+        })
+    }
     /// The audit trail of this change, oldest first.
     #[graphql(complexity = "crate::graphql::connection::cost(first, last, child_complexity)")]
     async fn history(
@@ -592,4 +604,31 @@ async fn tally<T: sea_orm::ActiveEnum<Value = String>>(
                 })
         })
         .collect())
+}
+
+/// A post-implementation review: what happened when a change was implemented, whether it
+/// met its objectives, and what follows up.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct ChangeReview {
+    /// What happened.
+    pub summary: String,
+    /// Whether the change met its objectives.
+    pub objectives_met: bool,
+    /// What follows up, if anything.
+    pub follow_up: Option<String>,
+    #[graphql(skip)]
+    pub reviewed_by_id: Option<i64>,
+    /// When the review was recorded (the change closed).
+    pub reviewed_at: DateTime<Utc>,
+}
+
+#[async_graphql::ComplexObject]
+impl ChangeReview {
+    /// Who reviewed and closed the change.
+    async fn reviewed_by(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        Ok(by_opt_id::<person::Entity>(ctx, self.reviewed_by_id)
+            .await?
+            .map(Person))
+    }
 }
