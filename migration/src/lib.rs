@@ -27,6 +27,7 @@ mod m20261129_000013_record_when_tokens_were_last_used;
 mod m20261129_000014_give_releases_a_planned_window;
 mod m20261129_000015_give_services_a_scope;
 mod m20261129_000016_record_post_implementation_reviews;
+mod m20261129_000017_let_change_models_retire;
 
 /// Every migration of the portfolio schema, oldest first.
 pub struct Migrator;
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000014_give_releases_a_planned_window::Migration),
             Box::new(m20261129_000015_give_services_a_scope::Migration),
             Box::new(m20261129_000016_record_post_implementation_reviews::Migration),
+            Box::new(m20261129_000017_let_change_models_retire::Migration),
         ]
     }
 }

@@ -277,6 +277,7 @@ pub async fn load<C: ConnectionTrait>(
         partners.insert(p.name, m.id);
     }
     let mut endings = Vec::new();
+    let mut lifecycles = HashMap::new();
     for s in doc.services {
         let owner = id(&ids.people, "person", &s.owner)?;
         let m = service::ActiveModel {
@@ -305,6 +306,7 @@ pub async fn load<C: ConnectionTrait>(
             .insert(db)
             .await?;
         }
+        lifecycles.insert(s.key.clone(), s.lifecycle);
         if let Some(at) = s.retired {
             endings.push(Ending::Service {
                 id: m.id,
@@ -315,6 +317,18 @@ pub async fn load<C: ConnectionTrait>(
         ids.services.insert(s.key, m.id);
     }
     for o in doc.offerings {
+        // The rule the use cases keep: a published offering holds LIVE services only.
+        if o.status == OfferingStatus::Published
+            && let Some(s) = o
+                .services
+                .iter()
+                .find(|s| lifecycles.get(*s) != Some(&ServiceLifecycle::Live))
+        {
+            return Err(AppError::Internal(format!(
+                "demo.toml: offering `{}` is PUBLISHED but holds `{s}`, which is not LIVE",
+                o.key
+            )));
+        }
         let m = service_offering::ActiveModel {
             key: Set(o.key),
             name: Set(o.name),

@@ -445,6 +445,7 @@ fn plan(g: &mut Gen) -> Plan {
             created_at: t0,
             updated_at: t0,
             version: 1,
+            retired_at: None,
         }));
     }
     plan_changes(g, &mut p, &retired, n_projects, t0);

@@ -340,3 +340,175 @@ async fn bad_input_names_its_field_and_writes_nothing() {
     }
     assert_eq!(audit_count(&app).await, before, "nothing was written");
 }
+
+/// Creates a service as Alice, in `lifecycle`; returns its ID.
+async fn new_service(app: &TestApp, key: &str, lifecycle: &str) -> Value {
+    let q = "mutation($k: String!, $l: ServiceLifecycle) { createService(key: $k, name: $k, lifecycle: $l) { id } }";
+    app.ok_as(&app.token("admin"), q, json!({ "k": key, "l": lifecycle }))
+        .await["createService"]["id"]
+        .clone()
+}
+
+const MOVE_SERVICE: &str = "mutation($id: ID!, $l: ServiceLifecycle) { updateService(id: $id, lifecycle: $l) { lifecycle version } }";
+
+#[tokio::test]
+async fn a_service_moves_from_pipeline_to_live_to_retired_and_retired_is_final() {
+    let app = spawn_app().await;
+    let admin = app.token("admin");
+    let id = new_service(&app, "chatbot", "PIPELINE").await;
+    let live = app
+        .ok_as(&admin, MOVE_SERVICE, json!({ "id": id, "l": "LIVE" }))
+        .await;
+    assert_eq!(live["updateService"]["lifecycle"], "LIVE");
+    let (code, message) = app
+        .fails_as(&admin, MOVE_SERVICE, json!({ "id": id, "l": "PIPELINE" }))
+        .await;
+    assert_eq!(code, "INVALID_TRANSITION");
+    assert!(message.contains("from LIVE to PIPELINE"), "{message}");
+    let retired = app
+        .ok_as(&admin, MOVE_SERVICE, json!({ "id": id, "l": "RETIRED" }))
+        .await;
+    assert_eq!(retired["updateService"]["lifecycle"], "RETIRED");
+    let (code, message) = app
+        .fails_as(&admin, MOVE_SERVICE, json!({ "id": id, "l": "LIVE" }))
+        .await;
+    assert_eq!(code, "INVALID_TRANSITION");
+    assert!(message.contains("RETIRED is final"), "{message}");
+    let same = app
+        .data(
+            "query($id: ID!) { node(id: $id) { ... on Service { lifecycle version } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(
+        same["node"], retired["updateService"],
+        "the refusals wrote nothing"
+    );
+}
+
+#[tokio::test]
+async fn an_offering_is_published_only_while_every_service_it_holds_is_live() {
+    let app = spawn_app().await;
+    let admin = app.token("admin");
+    let vpn = service_id(&app, "vpn").await;
+    let beta = new_service(&app, "vpn-beta", "PIPELINE").await;
+    let o = app
+        .ok_as(
+            &admin,
+            "mutation($s: [ID!]) { createServiceOffering(key: \"remote-pro\", name: \"Remote pro\", targetConsumerGroup: \"Engineers\", serviceIds: $s) { id version } }",
+            json!({ "s": [vpn, beta] }),
+        )
+        .await["createServiceOffering"]
+        .clone();
+    let publish =
+        "mutation($o: ID!) { updateServiceOffering(id: $o, status: PUBLISHED) { status version } }";
+    let (code, message) = app.fails_as(&admin, publish, json!({ "o": o["id"] })).await;
+    assert_eq!(code, "CONFLICT");
+    assert!(message.contains("`vpn-beta` is PIPELINE"), "{message}");
+    let still = app
+        .data(
+            "query($id: ID!) { node(id: $id) { ... on ServiceOffering { status version } } }",
+            json!({ "id": o["id"] }),
+        )
+        .await;
+    assert_eq!(still["node"]["status"], "DRAFT");
+
+    app.ok_as(&admin, MOVE_SERVICE, json!({ "id": beta, "l": "LIVE" }))
+        .await;
+    let published = app.ok_as(&admin, publish, json!({ "o": o["id"] })).await;
+    assert_eq!(published["updateServiceOffering"]["status"], "PUBLISHED");
+
+    // A published offering takes no pipeline service, and holds its services LIVE.
+    let next = new_service(&app, "vpn-next", "PIPELINE").await;
+    let (code, _) = app
+        .fails_as(
+            &admin,
+            "mutation($o: ID!, $s: ID!) { addServiceToOffering(offeringId: $o, serviceId: $s) { id } }",
+            json!({ "o": o["id"], "s": next }),
+        )
+        .await;
+    assert_eq!(code, "CONFLICT");
+    let (code, message) = app
+        .fails_as(&admin, MOVE_SERVICE, json!({ "id": beta, "l": "RETIRED" }))
+        .await;
+    assert_eq!(code, "CONFLICT");
+    assert!(message.contains("remote-pro"), "{message}");
+    let beta_now = app
+        .data(
+            "query($id: ID!) { node(id: $id) { ... on Service { lifecycle } } }",
+            json!({ "id": beta }),
+        )
+        .await;
+    assert_eq!(beta_now["node"]["lifecycle"], "LIVE");
+}
+
+#[tokio::test]
+async fn a_retired_change_model_takes_no_new_submission_and_what_it_authorized_keeps_its_authority()
+{
+    let app = spawn_app().await;
+    let (alice, requester) = (app.token("admin"), app.token("requester"));
+    let bob = app.token_of("bob", entity::TokenScope::Write).await;
+    let model = model_id(&app, "os-patching").await;
+    let edit = "mutation($id: ID!, $r: RiskLevel) { updateChangeModel(id: $id, maxRisk: $r) { maxRisk version retiredAt } }";
+    let (code, _) = app
+        .fails_as(&bob, edit, json!({ "id": model, "r": "LOW" }))
+        .await;
+    assert_eq!(code, "FORBIDDEN", "a manager does not edit models");
+    let edited = app
+        .ok_as(&alice, edit, json!({ "id": model, "r": "LOW" }))
+        .await;
+    assert_eq!(
+        edited["updateChangeModel"],
+        json!({ "maxRisk": "LOW", "version": 2, "retiredAt": null })
+    );
+    let draft_id = draft(
+        &app,
+        &requester,
+        "STANDARD",
+        "LOW",
+        json!({ "modelId": model }),
+    )
+    .await;
+    let retire = "mutation($id: ID!) { retireChangeModel(id: $id) { retiredAt version } }";
+    let retired = app.ok_as(&alice, retire, json!({ "id": model })).await;
+    assert!(!retired["retireChangeModel"]["retiredAt"].is_null());
+    let (code, _) = app.fails_as(&alice, retire, json!({ "id": model })).await;
+    assert_eq!(code, "CONFLICT", "retired once");
+
+    let (code, message) =
+        change_fails(&app, &requester, "submitChange", json!({ "id": draft_id })).await;
+    assert_eq!(code, "INVALID_TRANSITION");
+    assert!(message.contains("retired"), "{message}");
+    let still = app
+        .data(
+            "query($id: ID!) { node(id: $id) { ... on Change { status } } }",
+            json!({ "id": draft_id }),
+        )
+        .await;
+    assert_eq!(still["node"]["status"], "DRAFT");
+
+    // The demo's patch change for the payroll servers was authorized by the model before.
+    let authorized = app
+        .data(
+            "{ change(number: \"CHG0000018\") { id status model { key } } }",
+            json!({}),
+        )
+        .await["change"]
+        .clone();
+    assert_eq!(
+        (
+            authorized["status"].as_str(),
+            authorized["model"]["key"].as_str()
+        ),
+        (Some("AUTHORIZED"), Some("os-patching"))
+    );
+    let (start, end) = window_from_now(4, 2);
+    let c = change_ok(
+        &app,
+        &alice,
+        "scheduleChange",
+        json!({ "id": authorized["id"], "start": start, "end": end }),
+    )
+    .await;
+    assert_eq!(c["status"], "SCHEDULED", "its authority stands");
+}

@@ -6,7 +6,7 @@
 use entity::*;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, ModelTrait, QueryFilter, Set};
 
-use super::rules::change_open;
+use super::rules::{self, change_open};
 use super::validate::{self, MAX_DESCRIPTION, MAX_TITLE};
 use super::{Actor, Governance, Patch, Work, ensure_free, expect_version, load, save};
 use crate::error::{AppError, AppResult};
@@ -217,8 +217,11 @@ impl Governance {
         if description.is_given() {
             am.description = Set(description.apply(None).unwrap_or_default());
         }
-        if let Some(l) = lifecycle {
-            if l == ServiceLifecycle::Retired && before.lifecycle != ServiceLifecycle::Retired {
+        // The lifecycle's own order first, then what holds the service where it is: its
+        // open changes (for RETIRED) and the published offerings that need it LIVE.
+        if let Some(l) = lifecycle.filter(|l| *l != before.lifecycle) {
+            rules::check_service_move(&before, l)?;
+            if l == ServiceLifecycle::Retired {
                 let open = open_changes_of(&w, id).await?;
                 if !open.is_empty() {
                     return Err(AppError::Conflict(format!(
@@ -227,6 +230,18 @@ impl Governance {
                         open.join(", ")
                     )));
                 }
+            }
+            let published = match before.lifecycle {
+                ServiceLifecycle::Live => published_offerings_of(&w, id).await?,
+                _ => Vec::new(),
+            };
+            if !published.is_empty() {
+                return Err(AppError::Conflict(format!(
+                    "service `{}` cannot leave LIVE for {}: published offerings hold it ({}); withdraw them or take the service out first",
+                    before.key,
+                    l.as_str(),
+                    published.join(", ")
+                )));
             }
             am.lifecycle = Set(l);
         }
@@ -417,6 +432,21 @@ impl Governance {
             am.target_consumer_group = Set(g);
         }
         if let Some(s) = status {
+            if s == OfferingStatus::Published && before.status != OfferingStatus::Published {
+                let not_live: Vec<String> = services_of_offering(&w, id)
+                    .await?
+                    .into_iter()
+                    .filter(|s| s.lifecycle != ServiceLifecycle::Live)
+                    .map(|s| format!("`{}` is {}", s.key, s.lifecycle.as_str()))
+                    .collect();
+                if !not_live.is_empty() {
+                    return Err(AppError::Conflict(format!(
+                        "offering `{}` cannot be PUBLISHED: an offering is published only while all its services are LIVE ({})",
+                        before.key,
+                        not_live.join(", ")
+                    )));
+                }
+            }
             am.status = Set(s);
         }
         let after = save::<service_offering::Entity, _>(&w, am, id, before.version).await?;
@@ -444,6 +474,14 @@ impl Governance {
         let o = load::<service_offering::Entity>(&w, offering_id, "offeringId").await?;
         let s = load::<service::Entity>(&w, service_id, "serviceId").await?;
         not_retired(&s, "offering")?;
+        if o.status == OfferingStatus::Published && s.lifecycle != ServiceLifecycle::Live {
+            return Err(AppError::Conflict(format!(
+                "service `{}` is {} and cannot join offering `{}`, which is PUBLISHED: a published offering holds LIVE services only",
+                s.key,
+                s.lifecycle.as_str(),
+                o.key
+            )));
+        }
         if offering_service::Entity::find_by_id((offering_id, service_id))
             .one(w.tx())
             .await?
@@ -584,5 +622,31 @@ async fn open_changes_of(w: &Work, id: i64) -> AppResult<Vec<String>> {
         .into_iter()
         .filter(|c| change_open(c.status))
         .map(|c| c.number)
+        .collect())
+}
+
+/// The keys of the PUBLISHED offerings that hold service `service_id`.
+async fn published_offerings_of(w: &Work, service_id: i64) -> AppResult<Vec<String>> {
+    Ok(offering_service::Entity::find()
+        .filter(offering_service::Column::ServiceId.eq(service_id))
+        .find_also_related(service_offering::Entity)
+        .all(w.tx())
+        .await?
+        .into_iter()
+        .filter_map(|(_, o)| o)
+        .filter(|o| o.status == OfferingStatus::Published)
+        .map(|o| o.key)
+        .collect())
+}
+
+/// The services offering `offering_id` holds.
+async fn services_of_offering(w: &Work, offering_id: i64) -> AppResult<Vec<service::Model>> {
+    Ok(offering_service::Entity::find()
+        .filter(offering_service::Column::OfferingId.eq(offering_id))
+        .find_also_related(service::Entity)
+        .all(w.tx())
+        .await?
+        .into_iter()
+        .filter_map(|(_, s)| s)
         .collect())
 }

@@ -35,6 +35,7 @@ pub use catalog::{NewService, OfferingPatch, ServicePatch};
 pub use changes::{ChangePatch, NewChange, Review};
 pub use clock::Clock;
 pub use events::{DomainEvent, EventBus};
+pub use processes::ChangeModelPatch;
 pub use releases::{NewRelease, ReleasePatch};
 
 use crate::error::{AppError, AppResult};

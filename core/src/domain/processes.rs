@@ -275,40 +275,9 @@ impl Governance {
             description.as_deref().unwrap_or(""),
             MAX_DESCRIPTION,
         )?;
-        let required = match (change_type, required_approvals) {
-            (ChangeType::Standard, Some(n)) if n != 0 => {
-                return Err(AppError::bad_input(
-                    "`requiredApprovals`: a STANDARD model is authorized by pre-approval and takes no approvals",
-                ));
-            }
-            (ChangeType::Standard, _) => 0,
-            (ChangeType::Emergency, Some(n)) if n != 1 => {
-                return Err(AppError::bad_input(
-                    "`requiredApprovals`: an EMERGENCY change is authorized by one approval",
-                ));
-            }
-            (_, Some(n)) if !(1..=10).contains(&n) => {
-                return Err(AppError::bad_input(
-                    "`requiredApprovals` must be between 1 and 10",
-                ));
-            }
-            (_, n) => n.unwrap_or(1),
-        };
-        if pre_approved && change_type != ChangeType::Standard {
-            return Err(AppError::bad_input(
-                "`preApproved`: only STANDARD models are pre-approved; NORMAL and EMERGENCY changes need decisions",
-            ));
-        }
+        let required = model_rigour(change_type, required_approvals, pre_approved)?;
         let w = self.start(actor).await?;
-        if !actor.is_admin()
-            && !ActorRoles::load(w.tx(), Some(me))
-                .await?
-                .holds(CHANGE_MANAGEMENT, &[ProcessRole::Owner])
-        {
-            return Err(AppError::Forbidden(format!(
-                "change models are defined by an ADMIN token or the OWNER of {CHANGE_MANAGEMENT}"
-            )));
-        }
+        model_steward(&w, actor, me).await?;
         ensure_free::<change_model::Entity>(
             &w,
             change_model::Column::Key,
@@ -331,5 +300,154 @@ impl Governance {
             ..Default::default()
         };
         self.created(w, m, "ChangeModel").await
+    }
+}
+
+/// Edits of a change model.
+#[derive(Clone, Debug, Default)]
+pub struct ChangeModelPatch {
+    pub name: Patch<String>,
+    pub description: Patch<String>,
+    pub max_risk: Patch<RiskLevel>,
+    pub required_approvals: Patch<i32>,
+    pub pre_approved: Patch<bool>,
+}
+
+/// The approvals a model of `change_type` requires, checked against its pre-approval.
+fn model_rigour(
+    change_type: ChangeType,
+    required_approvals: Option<i32>,
+    pre_approved: bool,
+) -> AppResult<i32> {
+    let required = match (change_type, required_approvals) {
+        (ChangeType::Standard, Some(n)) if n != 0 => {
+            return Err(AppError::bad_input(
+                "`requiredApprovals`: a STANDARD model is authorized by pre-approval and takes no approvals",
+            ));
+        }
+        (ChangeType::Standard, _) => 0,
+        (ChangeType::Emergency, Some(n)) if n != 1 => {
+            return Err(AppError::bad_input(
+                "`requiredApprovals`: an EMERGENCY change is authorized by one approval",
+            ));
+        }
+        (_, Some(n)) if !(1..=10).contains(&n) => {
+            return Err(AppError::bad_input(
+                "`requiredApprovals` must be between 1 and 10",
+            ));
+        }
+        (_, n) => n.unwrap_or(1),
+    };
+    if pre_approved && change_type != ChangeType::Standard {
+        return Err(AppError::bad_input(
+            "`preApproved`: only STANDARD models are pre-approved; NORMAL and EMERGENCY changes need decisions",
+        ));
+    }
+    Ok(required)
+}
+
+/// Change models are defined and edited by an ADMIN token or the OWNER of change-management.
+async fn model_steward(w: &Work, actor: &Actor, me: i64) -> AppResult<()> {
+    if actor.is_admin()
+        || ActorRoles::load(w.tx(), Some(me))
+            .await?
+            .holds(CHANGE_MANAGEMENT, &[ProcessRole::Owner])
+    {
+        return Ok(());
+    }
+    Err(AppError::Forbidden(format!(
+        "change models are defined by an ADMIN token or the OWNER of {CHANGE_MANAGEMENT}"
+    )))
+}
+
+/// Change model `id` for an edit by its steward: at the version the caller read, and not
+/// retired (a retired model takes no more edits).
+async fn current_model(
+    w: &Work,
+    actor: &Actor,
+    me: i64,
+    id: i64,
+    expected: Option<i32>,
+) -> AppResult<change_model::Model> {
+    let before = load::<change_model::Entity>(w, id, "id").await?;
+    model_steward(w, actor, me).await?;
+    expect_version::<change_model::Entity>(expected, before.version, id)?;
+    match before.retired_at {
+        Some(at) => Err(AppError::Conflict(format!(
+            "change model `{}` was retired at {}; a retired model takes no more edits",
+            before.key,
+            at.to_rfc3339()
+        ))),
+        None => Ok(before),
+    }
+}
+
+impl Governance {
+    /// Edits a change model (ADMIN or the OWNER of change-management). Changes it already
+    /// authorized keep their authority; its new rigour applies to what is submitted next.
+    pub async fn update_change_model(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expected: Option<i32>,
+        patch: ChangeModelPatch,
+    ) -> AppResult<change_model::Model> {
+        let me = actor.writer()?;
+        let name = patch.name.required_text("name", MAX_TITLE)?;
+        let description = patch
+            .description
+            .try_map(|d| validate::long_text("description", &d, MAX_DESCRIPTION))?;
+        let max_risk = patch.max_risk.required("maxRisk")?;
+        let required = patch.required_approvals.required("requiredApprovals")?;
+        let pre_approved = patch.pre_approved.required("preApproved")?;
+        let w = self.start(actor).await?;
+        let before = current_model(&w, actor, me, id, expected).await?;
+        let pre_approved = pre_approved.unwrap_or(before.pre_approved);
+        let required = model_rigour(
+            before.change_type,
+            Some(required.unwrap_or(before.required_approvals)),
+            pre_approved,
+        )?;
+        let mut am = change_model::ActiveModel {
+            pre_approved: Set(pre_approved),
+            required_approvals: Set(required),
+            ..Default::default()
+        };
+        if let Some(n) = name {
+            am.name = Set(n);
+        }
+        if description.is_given() {
+            am.description = Set(description.apply(None).unwrap_or_default());
+        }
+        if let Some(r) = max_risk {
+            am.max_risk = Set(r);
+        }
+        let after = save::<change_model::Entity, _>(&w, am, id, before.version).await?;
+        w.audit("UPDATED", "ChangeModel", id, Some(&before), Some(&after))
+            .await?;
+        w.commit(&self.bus).await?;
+        Ok(after)
+    }
+
+    /// Retires a change model (ADMIN or the OWNER of change-management): no new change is
+    /// submitted under it; changes it already authorized keep their authority.
+    pub async fn retire_change_model(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expected: Option<i32>,
+    ) -> AppResult<change_model::Model> {
+        let me = actor.writer()?;
+        let w = self.start(actor).await?;
+        let before = current_model(&w, actor, me, id, expected).await?;
+        let am = change_model::ActiveModel {
+            retired_at: Set(Some(w.now)),
+            ..Default::default()
+        };
+        let after = save::<change_model::Entity, _>(&w, am, id, before.version).await?;
+        w.audit("RETIRED", "ChangeModel", id, Some(&before), Some(&after))
+            .await?;
+        w.commit(&self.bus).await?;
+        Ok(after)
     }
 }

@@ -218,6 +218,13 @@ pub fn check_change(
         _ => {}
     }
     match action {
+        ChangeAction::Submit if facts.model.is_some_and(|m| m.retired_at.is_some()) => {
+            let m = facts.model.map(|m| m.key.as_str()).unwrap_or_default();
+            return Err(AppError::InvalidTransition(format!(
+                "cannot submit change {}: its model `{m}` is retired; choose a current model",
+                c.number
+            )));
+        }
         ChangeAction::Submit if c.change_type == ChangeType::Standard => {
             check_standard_model(facts)?;
         }
@@ -548,6 +555,30 @@ pub fn check_release_move(
         }
         _ => Ok(()),
     }
+}
+
+/// A service moves PIPELINE → LIVE → RETIRED (or PIPELINE → RETIRED, when it is
+/// abandoned); RETIRED is final.
+pub fn check_service_move(s: &service::Model, to: entity::ServiceLifecycle) -> AppResult<()> {
+    use entity::ServiceLifecycle as L;
+    let allowed = matches!(
+        (s.lifecycle, to),
+        (L::Pipeline, L::Live) | (L::Pipeline, L::Retired) | (L::Live, L::Retired)
+    );
+    if allowed {
+        return Ok(());
+    }
+    let why = if s.lifecycle == L::Retired {
+        "RETIRED is final".to_owned()
+    } else {
+        "a service moves PIPELINE → LIVE → RETIRED".to_owned()
+    };
+    Err(AppError::InvalidTransition(format!(
+        "service `{}` cannot move from {} to {}: {why}",
+        s.key,
+        s.lifecycle.as_str(),
+        to.as_str()
+    )))
 }
 
 /// Whether closing the change needs a post-implementation review: every NORMAL and

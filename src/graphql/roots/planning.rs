@@ -1,5 +1,6 @@
 //! Projects of the PMO and change models.
 
+use crate::domain::ChangeModelPatch;
 use async_graphql::{Context, ID, MaybeUndefined, Object, Result};
 use entity::{change_model, project};
 
@@ -191,6 +192,55 @@ impl PlanningMutation {
                 pre_approved,
                 required_approvals,
             )
+            .await?;
+        Ok(ChangeModel(m))
+    }
+
+    /// Edits a change model. ADMIN or the OWNER of change-management. Changes it already
+    /// authorized keep their authority; the new rigour applies to what is submitted next.
+    #[allow(clippy::too_many_arguments)]
+    async fn update_change_model(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The change model.")] id: ID,
+        #[graphql(desc = "The `version` you read; a mismatch is CONFLICT and changes nothing.")]
+        expected_version: Option<i32>,
+        #[graphql(desc = "New name.")] name: MaybeUndefined<String>,
+        #[graphql(desc = "New description; null empties it.")] description: MaybeUndefined<String>,
+        #[graphql(desc = "New highest risk a change may have to fit the model.")]
+        max_risk: MaybeUndefined<RiskLevel>,
+        #[graphql(desc = "New number of approvals a NORMAL change within it needs (1–10).")]
+        required_approvals: MaybeUndefined<i32>,
+        #[graphql(desc = "Whether STANDARD changes within it are authorized on submission.")]
+        pre_approved: MaybeUndefined<bool>,
+    ) -> Result<ChangeModel> {
+        let id = decode(&id, Kind::ChangeModel, "id")?;
+        let p = ChangeModelPatch {
+            name: patch(name),
+            description: patch(description),
+            max_risk: patch(max_risk),
+            required_approvals: patch(required_approvals),
+            pre_approved: patch(pre_approved),
+        };
+        let m = gov(ctx)
+            .update_change_model(Viewer::of(ctx), id, expected_version, p)
+            .await?;
+        Ok(ChangeModel(m))
+    }
+
+    /// Retires a change model — revoking a pre-approval: no new change is submitted under
+    /// it; changes it already authorized keep their authority. ADMIN or the OWNER of
+    /// change-management.
+    async fn retire_change_model(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The change model.")] id: ID,
+        #[graphql(desc = "The `version` you read; a mismatch is CONFLICT and changes nothing.")]
+        expected_version: Option<i32>,
+    ) -> Result<ChangeModel> {
+        let id = decode(&id, Kind::ChangeModel, "id")?;
+        let m = gov(ctx)
+            .retire_change_model(Viewer::of(ctx), id, expected_version)
             .await?;
         Ok(ChangeModel(m))
     }

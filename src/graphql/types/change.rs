@@ -72,6 +72,15 @@ impl ChangeModel {
     async fn required_approvals(&self) -> i32 {
         self.0.required_approvals
     }
+    /// When the model was retired (`retireChangeModel`); null while it is in use. No new
+    /// change is submitted under a retired model.
+    async fn retired_at(&self) -> Option<DateTime<Utc>> {
+        self.0.retired_at
+    }
+    /// Row version, for `expectedVersion` in updates.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
     /// Changes within this model.
     #[graphql(complexity = "crate::graphql::connection::cost(first, last, child_complexity)")]
     async fn changes(
