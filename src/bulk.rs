@@ -60,6 +60,7 @@ pub async fn advance_sequences(db: &DatabaseConnection) -> AppResult<()> {
         "policy",
         "project",
         "change_model",
+        "approval_rule",
         "change",
         "approval",
         "release",

@@ -87,6 +87,7 @@ tables!(
     policy,
     project,
     change_model,
+    approval_rule,
     change,
     change_service,
     approval,
@@ -217,7 +218,10 @@ pub async fn import(db: &DatabaseConnection, document: &[u8]) -> AppResult<u64> 
             schema_name()
         )));
     }
-    if count_rows(db).await? != 0 {
+    // A new database holds the default approval policy and nothing else: the document's
+    // policy replaces it.
+    let policy_rows = approval_rule::Entity::find().count(db).await?;
+    if count_rows(db).await? != policy_rows {
         return Err(AppError::Conflict(
             "the database is not empty; import only into an empty database; nothing was imported"
                 .into(),
@@ -260,6 +264,8 @@ pub async fn import(db: &DatabaseConnection, document: &[u8]) -> AppResult<u64> 
     load(&txn, &bar, "policy", t.policy).await?;
     load(&txn, &bar, "project", t.project).await?;
     load(&txn, &bar, "change_model", t.change_model).await?;
+    approval_rule::Entity::delete_many().exec(&txn).await?;
+    load(&txn, &bar, "approval_rule", t.approval_rule).await?;
     load(&txn, &bar, "change", t.change).await?;
     load(&txn, &bar, "change_service", t.change_service).await?;
     // The copy of each change's creation time that orders a service's changes is derived

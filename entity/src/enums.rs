@@ -121,6 +121,18 @@ string_enum!(
     TokenScope { Read = "READ", Write = "WRITE", Admin = "ADMIN" }
 );
 
+impl Criticality {
+    /// Rank: LOW 0 < MEDIUM 1 < HIGH 2 < CRITICAL 3.
+    pub fn rank(self) -> i32 {
+        match self {
+            Self::Low => 0,
+            Self::Medium => 1,
+            Self::High => 2,
+            Self::Critical => 3,
+        }
+    }
+}
+
 impl RiskLevel {
     /// Severity rank: LOW 0 < MEDIUM 1 < HIGH 2 < VERY_HIGH 3.
     pub fn rank(self) -> i32 {

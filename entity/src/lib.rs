@@ -5,6 +5,7 @@ pub mod enums;
 
 pub mod api_token;
 pub mod approval;
+pub mod approval_rule;
 pub mod audit_event;
 pub mod blackout_window;
 pub mod blackout_window_service;

@@ -28,6 +28,7 @@ mod m20261129_000014_give_releases_a_planned_window;
 mod m20261129_000015_give_services_a_scope;
 mod m20261129_000016_record_post_implementation_reviews;
 mod m20261129_000017_let_change_models_retire;
+mod m20261129_000018_create_the_approval_policy;
 
 /// Every migration of the portfolio schema, oldest first.
 pub struct Migrator;
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000015_give_services_a_scope::Migration),
             Box::new(m20261129_000016_record_post_implementation_reviews::Migration),
             Box::new(m20261129_000017_let_change_models_retire::Migration),
+            Box::new(m20261129_000018_create_the_approval_policy::Migration),
         ]
     }
 }

@@ -27,10 +27,11 @@ pub enum Kind {
     AuditEvent,
     BlackoutWindow,
     ApiToken,
+    ApprovalRule,
 }
 
 impl Kind {
-    const ALL: [Kind; 16] = [
+    const ALL: [Kind; 17] = [
         Kind::Service,
         Kind::Partner,
         Kind::ServiceOffering,
@@ -47,6 +48,7 @@ impl Kind {
         Kind::AuditEvent,
         Kind::BlackoutWindow,
         Kind::ApiToken,
+        Kind::ApprovalRule,
     ];
 
     /// The GraphQL type name, also the `entity_type` of audit events.
@@ -68,6 +70,7 @@ impl Kind {
             Kind::AuditEvent => "AuditEvent",
             Kind::BlackoutWindow => "BlackoutWindow",
             Kind::ApiToken => "ApiToken",
+            Kind::ApprovalRule => "ApprovalRule",
         }
     }
 

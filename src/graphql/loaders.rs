@@ -607,3 +607,36 @@ impl Loader<FreezeOf> for Loaders {
             .collect())
     }
 }
+
+// ------------------------------------------------------------------ the approval policy
+
+/// The approval policy of change-management and its OWNERs: loaded once per request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ApprovalPolicy;
+
+/// The rules of the approval policy, and who is OWNER of change-management.
+#[derive(Clone, Debug, Default)]
+pub struct Policy {
+    pub rules: Vec<entity::approval_rule::Model>,
+    pub owners: Vec<i64>,
+}
+
+impl Loader<ApprovalPolicy> for Loaders {
+    type Value = Arc<Policy>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        _: &[ApprovalPolicy],
+    ) -> Result<HashMap<ApprovalPolicy, Arc<Policy>>, LoadError> {
+        let (rules, owners) = futures_util::try_join!(
+            async { Ok(entity::approval_rule::Entity::find().all(&self.db).await?) },
+            crate::domain::access::owners_of(&self.db, crate::domain::access::CHANGE_MANAGEMENT),
+        )
+        .map_err(shared)?;
+        Ok(HashMap::from([(
+            ApprovalPolicy,
+            Arc::new(Policy { rules, owners }),
+        )]))
+    }
+}

@@ -5,6 +5,7 @@ mod helpers;
 mod ops;
 
 mod anonymous_reads;
+mod approval_policy;
 mod audit_and_auth;
 mod blackouts;
 mod change_rules;

@@ -194,3 +194,16 @@ pub const IMPLEMENTERS: &[ProcessRole] = &[
 ];
 /// Release-management roles that run releases.
 pub const RELEASERS: &[ProcessRole] = &[ProcessRole::Owner, ProcessRole::Manager];
+
+/// The people who hold the OWNER role on process `process_key`, in one statement.
+pub async fn owners_of<C: ConnectionTrait>(db: &C, process_key: &str) -> AppResult<Vec<i64>> {
+    Ok(process_role_assignment::Entity::find()
+        .filter(process_role_assignment::Column::Role.eq(ProcessRole::Owner.as_str()))
+        .find_also_related(process::Entity)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|(_, p)| p.as_ref().is_some_and(|p| p.key == process_key))
+        .map(|(a, _)| a.person_id)
+        .collect())
+}

@@ -78,6 +78,8 @@ pub(super) struct Loaded {
     project_manager: Option<i64>,
     freeze: Option<Freeze>,
     services: Vec<service::Model>,
+    policy: Vec<approval_rule::Model>,
+    owners: Vec<i64>,
 }
 
 impl Loaded {
@@ -116,6 +118,8 @@ impl Loaded {
             .filter_map(|(_, s)| s)
             .collect();
         services.sort_by_key(|s| s.id);
+        let policy = approval_rule::Entity::find().all(w.tx()).await?;
+        let owners = super::access::owners_of(w.tx(), super::access::CHANGE_MANAGEMENT).await?;
         let freeze = if rules::start_exposed(c) {
             let services = blackouts::services_of(w.tx(), &[c.id])
                 .await?
@@ -134,6 +138,8 @@ impl Loaded {
             project_manager,
             freeze,
             services,
+            policy,
+            owners,
         })
     }
 
@@ -141,6 +147,8 @@ impl Loaded {
         ChangeFacts {
             change: c,
             services: &self.services,
+            policy: &self.policy,
+            owners: &self.owners,
             model: self.model.as_ref(),
             approvals: &self.approvals,
             active_release: self.active_release.as_ref(),

@@ -35,7 +35,7 @@ pub use catalog::{NewService, OfferingPatch, ServicePatch};
 pub use changes::{ChangePatch, NewChange, Review};
 pub use clock::Clock;
 pub use events::{DomainEvent, EventBus};
-pub use processes::ChangeModelPatch;
+pub use processes::{ApprovalRulePatch, ChangeModelPatch, NewApprovalRule};
 pub use releases::{NewRelease, ReleasePatch};
 
 use crate::error::{AppError, AppResult};
@@ -320,6 +320,7 @@ versioned! {
     change => "Change", Version;
     release => "Release", Revision;
     blackout_window => "BlackoutWindow", Version;
+    approval_rule => "ApprovalRule", Version;
 }
 
 /// A stale `expectedVersion` is a CONFLICT that changes nothing.

@@ -346,7 +346,8 @@ fn model_rigour(
     Ok(required)
 }
 
-/// Change models are defined and edited by an ADMIN token or the OWNER of change-management.
+/// Change models and the approval policy are defined and edited by an ADMIN token or the
+/// OWNER of change-management.
 async fn model_steward(w: &Work, actor: &Actor, me: i64) -> AppResult<()> {
     if actor.is_admin()
         || ActorRoles::load(w.tx(), Some(me))
@@ -356,7 +357,7 @@ async fn model_steward(w: &Work, actor: &Actor, me: i64) -> AppResult<()> {
         return Ok(());
     }
     Err(AppError::Forbidden(format!(
-        "change models are defined by an ADMIN token or the OWNER of {CHANGE_MANAGEMENT}"
+        "change models and the approval policy are defined by an ADMIN token or the OWNER of {CHANGE_MANAGEMENT}"
     )))
 }
 
@@ -449,5 +450,134 @@ impl Governance {
             .await?;
         w.commit(&self.bus).await?;
         Ok(after)
+    }
+}
+
+/// A new rule of the approval policy.
+#[derive(Clone, Debug)]
+pub struct NewApprovalRule {
+    pub name: String,
+    pub change_type: Option<ChangeType>,
+    pub min_risk: Option<RiskLevel>,
+    pub min_criticality: Option<Criticality>,
+    pub required_approvals: i32,
+    pub owner_required: bool,
+}
+
+/// Edits of a rule of the approval policy.
+#[derive(Clone, Debug, Default)]
+pub struct ApprovalRulePatch {
+    pub name: Patch<String>,
+    pub change_type: Patch<ChangeType>,
+    pub min_risk: Patch<RiskLevel>,
+    pub min_criticality: Patch<Criticality>,
+    pub required_approvals: Patch<i32>,
+    pub owner_required: Patch<bool>,
+}
+
+/// A policy rule's rigour: STANDARD changes are authorized by their model, and a rule asks
+/// for 1 to 10 approvals.
+fn rule_rigour(change_type: Option<ChangeType>, required: i32) -> AppResult<()> {
+    if change_type == Some(ChangeType::Standard) {
+        return Err(AppError::bad_input(
+            "`changeType`: STANDARD changes are authorized by their pre-approved model, not by approvals",
+        ));
+    }
+    if !(1..=10).contains(&required) {
+        return Err(AppError::bad_input(
+            "`requiredApprovals` must be between 1 and 10",
+        ));
+    }
+    Ok(())
+}
+
+impl Governance {
+    /// Adds a rule to the approval policy (ADMIN or the OWNER of change-management).
+    pub async fn create_approval_rule(
+        &self,
+        actor: &Actor,
+        input: NewApprovalRule,
+    ) -> AppResult<approval_rule::Model> {
+        let me = actor.writer()?;
+        let name = validate::text("name", &input.name, MAX_TITLE)?;
+        rule_rigour(input.change_type, input.required_approvals)?;
+        let w = self.start(actor).await?;
+        model_steward(&w, actor, me).await?;
+        let rule = approval_rule::ActiveModel {
+            name: Set(name),
+            change_type: Set(input.change_type),
+            min_risk: Set(input.min_risk),
+            min_criticality: Set(input.min_criticality),
+            required_approvals: Set(input.required_approvals),
+            owner_required: Set(input.owner_required),
+            created_at: Set(w.now),
+            updated_at: Set(w.now),
+            version: Set(1),
+            ..Default::default()
+        };
+        self.created(w, rule, "ApprovalRule").await
+    }
+
+    /// Edits a rule of the approval policy (ADMIN or the OWNER of change-management); it
+    /// applies to the decisions taken from then on.
+    pub async fn update_approval_rule(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expected: Option<i32>,
+        patch: ApprovalRulePatch,
+    ) -> AppResult<approval_rule::Model> {
+        let me = actor.writer()?;
+        let name = patch.name.required_text("name", MAX_TITLE)?;
+        let required = patch.required_approvals.required("requiredApprovals")?;
+        let owner_required = patch.owner_required.required("ownerRequired")?;
+        let w = self.start(actor).await?;
+        let before = load::<approval_rule::Entity>(&w, id, "id").await?;
+        model_steward(&w, actor, me).await?;
+        expect_version::<approval_rule::Entity>(expected, before.version, id)?;
+        let change_type = patch.change_type.apply(before.change_type);
+        let required = required.unwrap_or(before.required_approvals);
+        rule_rigour(change_type, required)?;
+        let mut am = approval_rule::ActiveModel {
+            change_type: Set(change_type),
+            min_risk: Set(patch.min_risk.apply(before.min_risk)),
+            min_criticality: Set(patch.min_criticality.apply(before.min_criticality)),
+            required_approvals: Set(required),
+            owner_required: Set(owner_required.unwrap_or(before.owner_required)),
+            ..Default::default()
+        };
+        if let Some(n) = name {
+            am.name = Set(n);
+        }
+        let after = save::<approval_rule::Entity, _>(&w, am, id, before.version).await?;
+        w.audit("UPDATED", "ApprovalRule", id, Some(&before), Some(&after))
+            .await?;
+        w.commit(&self.bus).await?;
+        Ok(after)
+    }
+
+    /// Removes a rule from the approval policy (ADMIN or the OWNER of change-management).
+    pub async fn delete_approval_rule(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expected: Option<i32>,
+    ) -> AppResult<i64> {
+        let me = actor.writer()?;
+        let w = self.start(actor).await?;
+        let before = load::<approval_rule::Entity>(&w, id, "id").await?;
+        model_steward(&w, actor, me).await?;
+        expect_version::<approval_rule::Entity>(expected, before.version, id)?;
+        before.clone().delete(w.tx()).await?;
+        w.audit(
+            "DELETED",
+            "ApprovalRule",
+            id,
+            Some(&before),
+            None::<&approval_rule::Model>,
+        )
+        .await?;
+        w.commit(&self.bus).await?;
+        Ok(id)
     }
 }

@@ -7,8 +7,8 @@
 //! role, then the rule itself — so the first refusal is the most useful one to show.
 
 use entity::{
-    ApprovalDecision, ChangeStatus, ChangeType, ProcessRole, ReleaseStatus, approval, change,
-    change_model, release, service,
+    ApprovalDecision, ChangeStatus, ChangeType, ProcessRole, ReleaseStatus, approval,
+    approval_rule, change, change_model, release, service,
 };
 
 use super::access::{
@@ -108,9 +108,32 @@ pub struct ChangeFacts<'a> {
     pub active_release_size: usize,
     /// The manager of the change's project.
     pub project_manager: Option<i64>,
+    /// The rules of the approval policy of change-management.
+    pub policy: &'a [approval_rule::Model],
+    /// The people who are OWNER of change-management.
+    pub owners: &'a [i64],
     /// The blackout window the change would run into if it started now (and lasted as long
     /// as its planned window), when one covers one of its services.
     pub freeze: Option<&'a Freeze>,
+}
+
+impl<'a> ChangeFacts<'a> {
+    /// Facts of `change` with nothing else loaded, for rules that read a few of them (set
+    /// the others with struct update syntax).
+    pub fn bare(change: &'a change::Model) -> Self {
+        Self {
+            change,
+            services: &[],
+            policy: &[],
+            owners: &[],
+            model: None,
+            approvals: &[],
+            active_release: None,
+            active_release_size: 0,
+            project_manager: None,
+            freeze: None,
+        }
+    }
 }
 
 /// Who is asking, with the roles they hold now.
@@ -138,10 +161,97 @@ pub fn approved_count(approvals: &[approval::Model]) -> i32 {
         .count() as i32
 }
 
-/// Where one more approval takes the change: AUTHORIZED when it is the last one needed.
-pub fn approval_target(facts: &ChangeFacts<'_>) -> ChangeStatus {
-    let needed = required_approvals(facts.change.change_type, facts.model);
-    if approved_count(facts.approvals) + 1 >= needed {
+/// What a change needs to be authorized: how many approvals, whether one of them must be
+/// the change-management OWNER's, and the policy rule that asked for it (none: the change
+/// model's count, or the change type's).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Requirement {
+    pub required: i32,
+    pub owner_required: bool,
+    pub rule: Option<String>,
+}
+
+impl Requirement {
+    /// The requirement in words, e.g. `3 approvals, one from the OWNER of
+    /// change-management (approval policy rule "Critical service")`.
+    pub fn describe(&self) -> String {
+        let count = match self.required {
+            1 => "1 approval".to_owned(),
+            n => format!("{n} approvals"),
+        };
+        let owner = if self.owner_required {
+            format!(", one from the OWNER of {CHANGE_MANAGEMENT}")
+        } else {
+            String::new()
+        };
+        let why = match &self.rule {
+            Some(rule) => format!("approval policy rule \"{rule}\""),
+            None => "the change model or type".to_owned(),
+        };
+        format!("{count}{owner} ({why})")
+    }
+}
+
+/// Whether policy rule `r` applies to change `c` touching `services`.
+fn rule_applies(r: &approval_rule::Model, c: &change::Model, services: &[service::Model]) -> bool {
+    r.change_type.is_none_or(|t| t == c.change_type)
+        && r.min_risk.is_none_or(|min| c.risk.rank() >= min.rank())
+        && r.min_criticality
+            .is_none_or(|min| services.iter().any(|s| s.criticality.rank() >= min.rank()))
+}
+
+/// The requirement of a change: the strictest matching policy rule (most approvals, then
+/// the one needing the OWNER) together with the change model's or type's count. STANDARD
+/// changes are authorized by their model and need none.
+pub fn requirement(facts: &ChangeFacts<'_>) -> Requirement {
+    let c = facts.change;
+    let base = Requirement {
+        required: required_approvals(c.change_type, facts.model),
+        owner_required: false,
+        rule: None,
+    };
+    if c.change_type == ChangeType::Standard {
+        return base;
+    }
+    let strictest = facts
+        .policy
+        .iter()
+        .filter(|r| rule_applies(r, c, facts.services))
+        .max_by_key(|r| {
+            (
+                r.required_approvals,
+                r.owner_required,
+                std::cmp::Reverse(r.id),
+            )
+        });
+    match strictest {
+        Some(r) if (r.required_approvals, r.owner_required) > (base.required, false) => {
+            Requirement {
+                required: r.required_approvals.max(base.required),
+                owner_required: r.owner_required,
+                rule: Some(r.name.clone()),
+            }
+        }
+        _ => base,
+    }
+}
+
+/// Whether an approval by the OWNER of change-management is among the change's approvals.
+pub fn owner_approved(facts: &ChangeFacts<'_>) -> bool {
+    facts
+        .approvals
+        .iter()
+        .any(|a| a.decision == ApprovalDecision::Approved && facts.owners.contains(&a.approver_id))
+}
+
+/// Where one more approval (by `by`, when known) takes the change: AUTHORIZED when it
+/// completes the requirement.
+pub fn approval_target(facts: &ChangeFacts<'_>, by: Option<i64>) -> ChangeStatus {
+    let req = requirement(facts);
+    let owner_ok = !req.owner_required
+        || owner_approved(facts)
+        || by.is_some_and(|me| facts.owners.contains(&me));
+    if approved_count(facts.approvals) + 1 >= req.required && owner_ok {
         ChangeStatus::Authorized
     } else {
         ChangeStatus::Submitted
@@ -278,7 +388,7 @@ pub fn check_change(
         _ => {}
     }
     Ok(match action {
-        ChangeAction::Approve => approval_target(facts),
+        ChangeAction::Approve => approval_target(facts, Some(me)),
         other => other.nominal_target(c.change_type),
     })
 }
@@ -392,7 +502,7 @@ pub fn change_transitions(
         .filter(|a| change_move_exists(*a, facts.change))
         .map(|a| {
             let nominal = match a {
-                ChangeAction::Approve => approval_target(facts),
+                ChangeAction::Approve => approval_target(facts, who.actor.person_id),
                 other => other.nominal_target(facts.change.change_type),
             };
             (a, nominal, check_change(a, facts, who))
@@ -700,16 +810,7 @@ mod tests {
     }
 
     fn facts(c: &change::Model) -> ChangeFacts<'_> {
-        ChangeFacts {
-            change: c,
-            services: &[],
-            model: None,
-            approvals: &[],
-            active_release: None,
-            active_release_size: 0,
-            project_manager: None,
-            freeze: None,
-        }
+        ChangeFacts::bare(c)
     }
 
     fn manager() -> (Actor, ActorRoles) {
@@ -762,5 +863,86 @@ mod tests {
         assert!(!release_move_exists(R::Deployed, R::Cancelled));
         assert!(!release_move_exists(R::Planned, R::Failed));
         assert!(!release_move_exists(R::Planned, R::Deployed));
+    }
+
+    fn rule(
+        id: i64,
+        risk: Option<RiskLevel>,
+        criticality: Option<entity::Criticality>,
+        required: i32,
+        owner: bool,
+    ) -> approval_rule::Model {
+        approval_rule::Model {
+            id,
+            name: format!("rule {id}"),
+            change_type: Some(ChangeType::Normal),
+            min_risk: risk,
+            min_criticality: criticality,
+            required_approvals: required,
+            owner_required: owner,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn the_strictest_matching_rule_sets_the_requirement_and_standard_changes_need_none() {
+        use entity::Criticality as Cr;
+        let policy = [
+            rule(1, Some(RiskLevel::High), None, 2, false),
+            rule(2, None, Some(Cr::Critical), 3, true),
+            rule(3, Some(RiskLevel::Medium), None, 2, false),
+        ];
+        let mut c = change(ChangeType::Normal, ChangeStatus::Submitted);
+        c.risk = RiskLevel::High;
+        let mut critical = service_named("sso");
+        critical.criticality = Cr::Critical;
+        let of = |c: &change::Model, services: &[service::Model]| {
+            requirement(&ChangeFacts {
+                services,
+                policy: &policy,
+                ..ChangeFacts::bare(c)
+            })
+        };
+        let high = of(&c, &[]);
+        assert_eq!((high.required, high.owner_required), (2, false));
+        assert_eq!(
+            high.rule.as_deref(),
+            Some("rule 1"),
+            "ties go to the older rule"
+        );
+        let on_critical = of(&c, std::slice::from_ref(&critical));
+        assert_eq!(
+            (on_critical.required, on_critical.owner_required),
+            (3, true)
+        );
+        c.risk = RiskLevel::Low;
+        assert_eq!(
+            of(&c, &[]),
+            Requirement {
+                required: 1,
+                owner_required: false,
+                rule: None
+            }
+        );
+        c.change_type = ChangeType::Standard;
+        assert_eq!(of(&c, std::slice::from_ref(&critical)).required, 0);
+    }
+
+    fn service_named(key: &str) -> service::Model {
+        service::Model {
+            id: 9,
+            key: key.into(),
+            name: key.into(),
+            description: String::new(),
+            lifecycle: entity::ServiceLifecycle::Live,
+            criticality: entity::Criticality::Low,
+            owner_id: None,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+            version: 1,
+            scope: None,
+        }
     }
 }

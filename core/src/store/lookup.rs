@@ -36,7 +36,8 @@ has_id!(
     release,
     audit_event,
     blackout_window,
-    api_token
+    api_token,
+    approval_rule
 );
 
 /// Rows of `E` by id, in one `WHERE id IN (…)`.

@@ -18,9 +18,9 @@
 //! and half the server's CPU. `json_group_array` hands them over at once.
 
 use entity::{
-    approval, audit_event, blackout_window, change, change_model, offering_component, partner,
-    person, policy, process, process_role_assignment, project, release, service, service_offering,
-    service_partner,
+    approval, approval_rule, audit_event, blackout_window, change, change_model,
+    offering_component, partner, person, policy, process, process_role_assignment, project,
+    release, service, service_offering, service_partner,
 };
 use std::fmt;
 
@@ -611,6 +611,7 @@ macro_rules! decoded_by_sea_orm {
 
 decoded_by_sea_orm!(
     approval::Model,
+    approval_rule::Model,
     audit_event::Model,
     blackout_window::Model,
     change_model::Model,

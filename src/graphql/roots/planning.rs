@@ -1,8 +1,10 @@
 //! Projects of the PMO and change models.
 
-use crate::domain::ChangeModelPatch;
+use crate::domain::{ApprovalRulePatch, ChangeModelPatch, NewApprovalRule};
+use crate::error::AppError;
 use async_graphql::{Context, ID, MaybeUndefined, Object, Result};
-use entity::{change_model, project};
+use entity::{approval_rule, change_model, project};
+use sea_orm::{EntityTrait, QueryOrder};
 
 use super::{patch, patch_id};
 use crate::graphql::connection::{self, Conn};
@@ -63,6 +65,19 @@ impl PlanningQuery {
                 .await?
                 .map(Project),
         )
+    }
+
+    /// The approval policy of change-management: its rules, oldest first. A change needs
+    /// the approvals of the strictest rule it matches, together with its model's.
+    async fn approval_rules(&self, ctx: &Context<'_>) -> Result<Vec<ApprovalRule>> {
+        Ok(approval_rule::Entity::find()
+            .order_by_asc(approval_rule::Column::Id)
+            .all(db(ctx))
+            .await
+            .map_err(AppError::from)?
+            .into_iter()
+            .map(ApprovalRule)
+            .collect())
     }
 
     /// Change models.
@@ -243,5 +258,88 @@ impl PlanningMutation {
             .retire_change_model(Viewer::of(ctx), id, expected_version)
             .await?;
         Ok(ChangeModel(m))
+    }
+
+    /// Adds a rule to the approval policy. ADMIN or the OWNER of change-management.
+    #[allow(clippy::too_many_arguments)]
+    async fn create_approval_rule(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What the rule is about (1–200 characters).")] name: String,
+        #[graphql(desc = "Changes of this type only (NORMAL or EMERGENCY); any when omitted.")]
+        change_type: Option<ChangeType>,
+        #[graphql(desc = "Changes at or above this risk; any risk when omitted.")] min_risk: Option<
+            RiskLevel,
+        >,
+        #[graphql(desc = "Changes touching a service at or above this criticality.")]
+        min_criticality: Option<Criticality>,
+        #[graphql(desc = "Approvals a matching change needs (1–10).")] required_approvals: i32,
+        #[graphql(desc = "Whether one must come from the OWNER of change-management.")]
+        owner_required: Option<bool>,
+    ) -> Result<ApprovalRule> {
+        let input = NewApprovalRule {
+            name,
+            change_type: change_type.map(Into::into),
+            min_risk: min_risk.map(Into::into),
+            min_criticality: min_criticality.map(Into::into),
+            required_approvals,
+            owner_required: owner_required.unwrap_or(false),
+        };
+        let r = gov(ctx)
+            .create_approval_rule(Viewer::of(ctx), input)
+            .await?;
+        Ok(ApprovalRule(r))
+    }
+
+    /// Edits a rule of the approval policy; it applies to the decisions taken from then
+    /// on. ADMIN or the OWNER of change-management.
+    #[allow(clippy::too_many_arguments)]
+    async fn update_approval_rule(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The rule.")] id: ID,
+        #[graphql(desc = "The `version` you read; a mismatch is CONFLICT and changes nothing.")]
+        expected_version: Option<i32>,
+        #[graphql(desc = "New name.")] name: MaybeUndefined<String>,
+        #[graphql(desc = "New change type; null: any.")] change_type: MaybeUndefined<ChangeType>,
+        #[graphql(desc = "New minimum risk; null: any.")] min_risk: MaybeUndefined<RiskLevel>,
+        #[graphql(desc = "New minimum criticality; null: any.")] min_criticality: MaybeUndefined<
+            Criticality,
+        >,
+        #[graphql(desc = "New number of approvals (1–10).")] required_approvals: MaybeUndefined<
+            i32,
+        >,
+        #[graphql(desc = "Whether the OWNER's approval is required.")]
+        owner_required: MaybeUndefined<bool>,
+    ) -> Result<ApprovalRule> {
+        let id = decode(&id, Kind::ApprovalRule, "id")?;
+        let p = ApprovalRulePatch {
+            name: patch(name),
+            change_type: patch(change_type),
+            min_risk: patch(min_risk),
+            min_criticality: patch(min_criticality),
+            required_approvals: patch(required_approvals),
+            owner_required: patch(owner_required),
+        };
+        let r = gov(ctx)
+            .update_approval_rule(Viewer::of(ctx), id, expected_version, p)
+            .await?;
+        Ok(ApprovalRule(r))
+    }
+
+    /// Removes a rule from the approval policy; returns its ID. ADMIN or the OWNER of
+    /// change-management.
+    async fn delete_approval_rule(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The rule.")] id: ID,
+        #[graphql(desc = "The `version` you read; a mismatch is CONFLICT and changes nothing.")]
+        expected_version: Option<i32>,
+    ) -> Result<ID> {
+        let row = decode(&id, Kind::ApprovalRule, "id")?;
+        gov(ctx)
+            .delete_approval_rule(Viewer::of(ctx), row, expected_version)
+            .await?;
+        Ok(id)
     }
 }

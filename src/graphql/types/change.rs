@@ -1,5 +1,7 @@
 //! Change management and the PMO: change models, changes, approvals and projects.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{approval, change, change_model, person, project, release};
@@ -12,7 +14,8 @@ use crate::graphql::enums::*;
 use crate::graphql::ids::{Kind, encode};
 use crate::graphql::inputs::{ChangeFilter, ChangeOrder, ReleaseFilter};
 use crate::graphql::loaders::{
-    ActiveReleaseSize, ChildrenOf, FreezeOf, ImpactedOfferings, ProjectTally,
+    ActiveReleaseSize, ApprovalPolicy, ChildrenOf, FreezeOf, ImpactedOfferings, Policy,
+    ProjectTally,
 };
 use crate::graphql::narrow::{self, Narrow};
 use crate::graphql::viewer::{self, Viewer, ViewerOf};
@@ -135,7 +138,8 @@ impl Narrow for Change {
             "startedAt" => &[C::StartedAt],
             "completedAt" => &[C::CompletedAt],
             "closedAt" => &[C::ClosedAt],
-            "requiredApprovals" => &[C::ChangeType, C::ModelId],
+            // The policy's rules read the risk; the services come through their own loader.
+            "requiredApprovals" | "approvalRequirement" => &[C::ChangeType, C::ModelId, C::Risk],
             "cancellationReason" => &[C::CancellationReason],
             "createdAt" => &[C::CreatedAt],
             "updatedAt" => &[C::UpdatedAt],
@@ -300,18 +304,32 @@ impl Change {
         self.0.closed_at
     }
     /// Approvals needed to authorize it: 0 for a standard change (its model authorizes it),
-    /// 1 for an emergency change, the model's `requiredApprovals` (else 1) for a normal one.
+    /// else the strictest of its model's `requiredApprovals` (1 without a model; 1 for an
+    /// emergency change) and the approval policy rules it matches. See
+    /// `approvalRequirement` for why.
     async fn required_approvals(&self, ctx: &Context<'_>) -> Result<i32> {
-        let model = match self.0.change_type {
-            entity::ChangeType::Normal => {
-                by_opt_id::<change_model::Entity>(ctx, self.0.model_id).await?
-            }
-            _ => None,
+        Ok(self.requirement(ctx).await?.required)
+    }
+    /// What authorizing this change takes, what it has, and which rule of the approval
+    /// policy asked for it.
+    async fn approval_requirement(&self, ctx: &Context<'_>) -> Result<ApprovalRequirement> {
+        let (policy, approvals) =
+            futures_util::try_join!(approval_policy(ctx), self.approval_rows(ctx))?;
+        let req = self.requirement(ctx).await?;
+        let facts = rules::ChangeFacts {
+            policy: &policy.rules,
+            owners: &policy.owners,
+            approvals: &approvals,
+            ..rules::ChangeFacts::bare(&self.0)
         };
-        Ok(rules::required_approvals(
-            self.0.change_type,
-            model.as_ref(),
-        ))
+        Ok(ApprovalRequirement {
+            required: req.required,
+            owner_required: req.owner_required,
+            approvals: rules::approved_count(&approvals),
+            owner_approved: rules::owner_approved(&facts),
+            rule: req.rule.clone(),
+            reason: req.describe(),
+        })
     }
     /// APPROVED decisions received so far.
     async fn approval_count(&self, ctx: &Context<'_>) -> Result<i32> {
@@ -347,7 +365,7 @@ impl Change {
                 planned: (self.0.planned_start, self.0.planned_end),
             }),
         );
-        let (roles, model, approvals, releases, project, size, freeze, services) = futures_util::try_join!(
+        let (roles, model, approvals, releases, project, size, freeze, services, policy) = futures_util::try_join!(
             viewer::roles(ctx),
             by_opt_id::<change_model::Entity>(ctx, self.0.model_id),
             self.approval_rows(ctx),
@@ -356,6 +374,7 @@ impl Change {
             size,
             freeze,
             children(ctx, relations::all_services_of_change(), self.0.id),
+            approval_policy(ctx),
         )?;
         let active = releases.iter().find(|r| rules::release_active(r.status));
         let active_release_size = size.unwrap_or(0) as usize;
@@ -363,6 +382,8 @@ impl Change {
         let facts = rules::ChangeFacts {
             change: &self.0,
             services: &services,
+            policy: &policy.rules,
+            owners: &policy.owners,
             model: model.as_ref(),
             approvals: &approvals,
             active_release: active,
@@ -639,5 +660,53 @@ impl ChangeReview {
         Ok(by_opt_id::<person::Entity>(ctx, self.reviewed_by_id)
             .await?
             .map(Person))
+    }
+}
+
+/// What authorizing a change takes and what it has.
+#[derive(SimpleObject)]
+pub struct ApprovalRequirement {
+    /// Approvals needed (0 for a STANDARD change, which its model authorizes).
+    pub required: i32,
+    /// Whether one of them must come from the OWNER of change-management.
+    pub owner_required: bool,
+    /// APPROVED decisions so far.
+    pub approvals: i32,
+    /// Whether the OWNER of change-management has approved.
+    pub owner_approved: bool,
+    /// The approval policy rule that set the requirement; null when the change model (or,
+    /// without one, the change type) did.
+    pub rule: Option<String>,
+    /// The requirement in words, as `availableTransitions` gives it.
+    pub reason: String,
+}
+
+/// The approval policy through the request's loader (one statement pair per request).
+async fn approval_policy(ctx: &Context<'_>) -> Result<Arc<Policy>> {
+    Ok(loader(ctx)
+        .load_one(ApprovalPolicy)
+        .await
+        .map_err(AppError::from)?
+        .unwrap_or_default())
+}
+
+impl Change {
+    /// The approvals this change needs, from its model, its services and the policy.
+    async fn requirement(&self, ctx: &Context<'_>) -> Result<rules::Requirement> {
+        if self.0.change_type == entity::ChangeType::Standard {
+            return Ok(rules::requirement(&rules::ChangeFacts::bare(&self.0)));
+        }
+        let (model, services, policy) = futures_util::try_join!(
+            by_opt_id::<change_model::Entity>(ctx, self.0.model_id),
+            children(ctx, relations::all_services_of_change(), self.0.id),
+            approval_policy(ctx),
+        )?;
+        let model = model.filter(|_| self.0.change_type == entity::ChangeType::Normal);
+        Ok(rules::requirement(&rules::ChangeFacts {
+            model: model.as_ref(),
+            services: &services,
+            policy: &policy.rules,
+            ..rules::ChangeFacts::bare(&self.0)
+        }))
     }
 }

@@ -1,6 +1,7 @@
 //! The object types of the schema. Each wraps an entity model; every relationship field
 //! resolves through the request's loaders (`super::loaders`), never by a query of its own.
 
+mod approval_policy;
 mod audit;
 mod blackout;
 mod catalog;
@@ -13,6 +14,7 @@ mod reporting;
 mod token;
 mod transition;
 
+pub use approval_policy::ApprovalRule;
 pub use audit::AuditEvent;
 pub use blackout::{BlackoutChange, BlackoutWindow};
 pub use catalog::{OfferingComponent, Partner, Service, ServiceOffering, ServicePartner};

@@ -2,15 +2,15 @@
 
 use async_graphql::{Context, ID, Interface, Result};
 use entity::{
-    api_token, approval, audit_event, blackout_window, change, change_model, offering_component,
-    partner, person, policy, process, process_role_assignment, project, release, service,
-    service_offering,
+    api_token, approval, approval_rule, audit_event, blackout_window, change, change_model,
+    offering_component, partner, person, policy, process, process_role_assignment, project,
+    release, service, service_offering,
 };
 
 use super::{
-    ApiToken, Approval, AuditEvent, BlackoutWindow, Change, ChangeModel, OfferingComponent,
-    Partner, Person, Policy, Process, ProcessRoleAssignment, Project, Release, Service,
-    ServiceOffering,
+    ApiToken, Approval, ApprovalRule, AuditEvent, BlackoutWindow, Change, ChangeModel,
+    OfferingComponent, Partner, Person, Policy, Process, ProcessRoleAssignment, Project, Release,
+    Service, ServiceOffering,
 };
 use crate::graphql::by_id;
 use crate::graphql::ids::{Kind, decode_any};
@@ -36,6 +36,7 @@ pub enum Node {
     AuditEvent(AuditEvent),
     BlackoutWindow(BlackoutWindow),
     ApiToken(ApiToken),
+    ApprovalRule(ApprovalRule),
 }
 
 /// Fetches one object by global ID; unknown rows are `None`.
@@ -84,6 +85,9 @@ pub async fn fetch(ctx: &Context<'_>, id: &str, field: &str) -> Result<Option<No
         Kind::AuditEvent => by_id::<audit_event::Entity>(ctx, row)
             .await?
             .map(|m| Node::AuditEvent(m.into())),
+        Kind::ApprovalRule => by_id::<approval_rule::Entity>(ctx, row)
+            .await?
+            .map(|m| Node::ApprovalRule(m.into())),
         Kind::BlackoutWindow => by_id::<blackout_window::Entity>(ctx, row)
             .await?
             .map(|m| Node::BlackoutWindow(m.into())),
