@@ -79,6 +79,7 @@ tables!(
     api_token,
     service,
     service_partner,
+    service_dependency,
     service_offering,
     offering_service,
     offering_component,
@@ -250,6 +251,7 @@ pub async fn import(db: &DatabaseConnection, document: &[u8]) -> AppResult<u64> 
     load(&txn, &bar, "api_token", t.api_token).await?;
     load(&txn, &bar, "service", t.service).await?;
     load(&txn, &bar, "service_partner", t.service_partner).await?;
+    load(&txn, &bar, "service_dependency", t.service_dependency).await?;
     load(&txn, &bar, "service_offering", t.service_offering).await?;
     load(&txn, &bar, "offering_service", t.offering_service).await?;
     load(&txn, &bar, "offering_component", t.offering_component).await?;

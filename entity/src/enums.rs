@@ -42,6 +42,10 @@ string_enum!(
     PartnerKind { Supplier = "SUPPLIER", Manufacturer = "MANUFACTURER", Vendor = "VENDOR" }
 );
 string_enum!(
+    /// How one service depends on another.
+    DependencyKind { Runtime = "RUNTIME", Data = "DATA", Infrastructure = "INFRASTRUCTURE" }
+);
+string_enum!(
     /// Publication state of a service offering.
     OfferingStatus { Draft = "DRAFT", Published = "PUBLISHED", Withdrawn = "WITHDRAWN" }
 );

@@ -24,6 +24,7 @@ pub mod release;
 pub mod release_change;
 pub mod release_service;
 pub mod service;
+pub mod service_dependency;
 pub mod service_offering;
 pub mod service_partner;
 

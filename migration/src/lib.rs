@@ -29,6 +29,7 @@ mod m20261129_000015_give_services_a_scope;
 mod m20261129_000016_record_post_implementation_reviews;
 mod m20261129_000017_let_change_models_retire;
 mod m20261129_000018_create_the_approval_policy;
+mod m20261129_000019_create_service_dependencies;
 
 /// Every migration of the portfolio schema, oldest first.
 pub struct Migrator;
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000016_record_post_implementation_reviews::Migration),
             Box::new(m20261129_000017_let_change_models_retire::Migration),
             Box::new(m20261129_000018_create_the_approval_policy::Migration),
+            Box::new(m20261129_000019_create_service_dependencies::Migration),
         ]
     }
 }

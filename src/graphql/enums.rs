@@ -28,6 +28,18 @@ pub enum Criticality {
     Critical,
 }
 
+/// How one service depends on another.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::DependencyKind")]
+pub enum DependencyKind {
+    /// It calls the other while it runs (an API, a login).
+    Runtime,
+    /// It reads or receives the other's data.
+    Data,
+    /// It runs on the other (a network, a platform, a database server).
+    Infrastructure,
+}
+
 /// The kind of partner (the fourth P of service design).
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(remote = "entity::PartnerKind")]

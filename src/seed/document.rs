@@ -56,6 +56,16 @@ struct Service {
     retired: Option<Relative>,
     #[serde(default)]
     partners: Vec<PartnerLink>,
+    #[serde(default)]
+    depends_on: Vec<Dependency>,
+}
+
+/// A service this one depends on, by key.
+#[derive(Deserialize)]
+struct Dependency {
+    service: String,
+    kind: DependencyKind,
+    note: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -278,6 +288,7 @@ pub async fn load<C: ConnectionTrait>(
     }
     let mut endings = Vec::new();
     let mut lifecycles = HashMap::new();
+    let mut dependencies = Vec::new();
     for s in doc.services {
         let owner = id(&ids.people, "person", &s.owner)?;
         let m = service::ActiveModel {
@@ -307,6 +318,7 @@ pub async fn load<C: ConnectionTrait>(
             .await?;
         }
         lifecycles.insert(s.key.clone(), s.lifecycle);
+        dependencies.push((s.key.clone(), s.depends_on));
         if let Some(at) = s.retired {
             endings.push(Ending::Service {
                 id: m.id,
@@ -315,6 +327,20 @@ pub async fn load<C: ConnectionTrait>(
             });
         }
         ids.services.insert(s.key, m.id);
+    }
+    // Dependencies once every service exists: they may point forward, and form cycles.
+    for (key, deps) in &dependencies {
+        for d in deps {
+            service_dependency::ActiveModel {
+                service_id: Set(id(&ids.services, "service", key)?),
+                depends_on_id: Set(id(&ids.services, "service", &d.service)?),
+                kind: Set(d.kind),
+                note: Set(d.note.clone()),
+                created_at: Set(at(-57, 1)),
+            }
+            .insert(db)
+            .await?;
+        }
     }
     for o in doc.offerings {
         // The rule the use cases keep: a published offering holds LIVE services only.

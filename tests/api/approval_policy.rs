@@ -75,8 +75,11 @@ async fn the_default_policy_asks_more_approvals_and_the_owners_of_riskier_change
         "{r}"
     );
     change_ok(&app, &bob, "approveChange", json!({ "id": very })).await;
+    // availableTransitions tells Deepak where his approval takes the change, as it goes.
+    let seen = change_transition(&app, &deepak, &very, "APPROVE").await;
     let c = change_ok(&app, &deepak, "approveChange", json!({ "id": very })).await;
     assert_eq!(c["status"], "SUBMITTED", "two managers are not the owner");
+    assert_eq!(seen["toStatus"], c["status"]);
     let r = requirement(&app, &very).await["approvalRequirement"].clone();
     assert_eq!(
         (&r["approvals"], &r["ownerApproved"]),
@@ -89,6 +92,7 @@ async fn the_default_policy_asks_more_approvals_and_the_owners_of_riskier_change
         c["status"], "AUTHORIZED",
         "the OWNER's approval completes it"
     );
+    assert_eq!(seen["toStatus"], c["status"]);
 }
 
 #[tokio::test]

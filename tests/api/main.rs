@@ -11,6 +11,7 @@ mod blackouts;
 mod change_rules;
 mod concurrency;
 mod decoding;
+mod dependencies;
 mod errors;
 mod exports;
 mod fuzz;

@@ -237,7 +237,7 @@ pub async fn freeze_now(app: &TestApp, name: &str, services: Vec<String>) -> Val
 /// The `availableTransitions` entry of `action` (e.g. `START`) for change `id`, as `token`
 /// sees it.
 pub async fn change_transition(app: &TestApp, token: &str, id: &str, action: &str) -> Value {
-    let q = "query($id: ID!) { node(id: $id) { ... on Change { availableTransitions { action allowed reason code } } } }";
+    let q = "query($id: ID!) { node(id: $id) { ... on Change { availableTransitions { action toStatus allowed reason code } } } }";
     let moves = app.ok_as(token, q, json!({ "id": id })).await;
     moves["node"]["availableTransitions"]
         .as_array()

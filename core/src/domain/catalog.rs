@@ -308,6 +308,108 @@ impl Governance {
         Ok(after)
     }
 
+    /// Records that service `service_id` depends on `depends_on_id` (ADMIN or the owner of
+    /// either service). Cycles are allowed; a service never depends on itself.
+    pub async fn add_service_dependency(
+        &self,
+        actor: &Actor,
+        service_id: i64,
+        depends_on_id: i64,
+        kind: DependencyKind,
+        note: Option<String>,
+    ) -> AppResult<service_dependency::Model> {
+        actor.writer()?;
+        if service_id == depends_on_id {
+            return Err(AppError::bad_input(
+                "`dependsOnId`: a service does not depend on itself",
+            ));
+        }
+        let note = note
+            .map(|n| validate::long_text("note", &n, MAX_DESCRIPTION))
+            .transpose()?
+            .filter(|n| !n.is_empty());
+        let w = self.start(actor).await?;
+        let (s, on) = Self::dependency_ends(&w, actor, service_id, depends_on_id).await?;
+        if service_dependency::Entity::find_by_id((service_id, depends_on_id))
+            .one(w.tx())
+            .await?
+            .is_some()
+        {
+            return Err(AppError::Conflict(format!(
+                "service `{}` already depends on `{}`",
+                s.key, on.key
+            )));
+        }
+        let link = service_dependency::ActiveModel {
+            service_id: Set(service_id),
+            depends_on_id: Set(depends_on_id),
+            kind: Set(kind),
+            note: Set(note),
+            created_at: Set(w.now),
+        }
+        .insert(w.tx())
+        .await?;
+        super::guard::<service::Entity>(&w, service_id, s.version).await?;
+        w.audit("DEPENDENCY_ADDED", "Service", service_id, None, Some(&link))
+            .await?;
+        w.commit(&self.bus).await?;
+        Ok(link)
+    }
+
+    /// Removes a dependency (ADMIN or the owner of either service).
+    pub async fn remove_service_dependency(
+        &self,
+        actor: &Actor,
+        service_id: i64,
+        depends_on_id: i64,
+    ) -> AppResult<service_dependency::Model> {
+        actor.writer()?;
+        let w = self.start(actor).await?;
+        let (s, on) = Self::dependency_ends(&w, actor, service_id, depends_on_id).await?;
+        let Some(link) = service_dependency::Entity::find_by_id((service_id, depends_on_id))
+            .one(w.tx())
+            .await?
+        else {
+            return Err(AppError::not_found(format!(
+                "service `{}` does not depend on `{}`",
+                s.key, on.key
+            )));
+        };
+        link.clone().delete(w.tx()).await?;
+        super::guard::<service::Entity>(&w, service_id, s.version).await?;
+        w.audit(
+            "DEPENDENCY_REMOVED",
+            "Service",
+            service_id,
+            Some(&link),
+            None,
+        )
+        .await?;
+        w.commit(&self.bus).await?;
+        Ok(link)
+    }
+
+    /// Both ends of a dependency, and whether the caller may edit it: ADMIN, or the owner of
+    /// either service.
+    async fn dependency_ends(
+        w: &Work,
+        actor: &Actor,
+        service_id: i64,
+        depends_on_id: i64,
+    ) -> AppResult<(service::Model, service::Model)> {
+        let s = load::<service::Entity>(w, service_id, "serviceId").await?;
+        let on = load::<service::Entity>(w, depends_on_id, "dependsOnId").await?;
+        let me = actor.writer()?;
+        if actor.is_admin() || s.owner_id == Some(me) || on.owner_id == Some(me) {
+            Ok((s, on))
+        } else {
+            Err(AppError::Forbidden(format!(
+                "the dependency of `{}` on `{}` is recorded by an ADMIN token or the owner of either service",
+                s.key, on.key
+            )))
+        }
+    }
+
     /// Removes a partner link (ADMIN or the service's owner).
     pub async fn unlink_partner(
         &self,

@@ -168,6 +168,10 @@ pub enum ServiceScope {
     Owner,
     Change,
     Release,
+    /// The services a service depends on.
+    DependsOn,
+    /// The services that depend on a service.
+    Dependents,
 }
 
 /// Filter of services.
@@ -192,6 +196,8 @@ impl Filter for ServiceFilter {
             ServiceScope::Offering => relations::services_of_offering(),
             ServiceScope::Change => relations::services_of_change(),
             ServiceScope::Release => relations::services_of_release(),
+            ServiceScope::DependsOn => relations::services_depended_on(),
+            ServiceScope::Dependents => relations::dependents_of_service(),
         }
     }
     fn condition(&self, _: ServiceScope) -> Condition {

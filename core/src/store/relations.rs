@@ -132,6 +132,31 @@ pub fn all_services_of_change() -> Relation<change::Entity, service::Entity> {
     )
 }
 
+/// The dependencies a service has (its links to the services it depends on), by the
+/// service depended on.
+pub fn dependencies_of_service() -> Relation<service::Entity, service_dependency::Entity> {
+    Relation::by_column(
+        service_dependency::Column::ServiceId,
+        service_dependency::Column::DependsOnId,
+    )
+}
+
+/// The services a service depends on, through `service_dependency`.
+pub fn services_depended_on() -> Via {
+    Via::junction(
+        service_dependency::Column::DependsOnId,
+        service_dependency::Column::ServiceId,
+    )
+}
+
+/// The services that depend on a service, through `service_dependency`.
+pub fn dependents_of_service() -> Via {
+    Via::junction(
+        service_dependency::Column::ServiceId,
+        service_dependency::Column::DependsOnId,
+    )
+}
+
 /// The changes a release carries.
 pub fn changes_of_release() -> Relation<release::Entity, change::Entity> {
     Relation::through(

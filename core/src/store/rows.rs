@@ -20,7 +20,7 @@
 use entity::{
     approval, approval_rule, audit_event, blackout_window, change, change_model,
     offering_component, partner, person, policy, process, process_role_assignment, project,
-    release, service, service_offering, service_partner,
+    release, service, service_dependency, service_offering, service_partner,
 };
 use std::fmt;
 
@@ -622,6 +622,7 @@ decoded_by_sea_orm!(
     process::Model,
     process_role_assignment::Model,
     project::Model,
+    service_dependency::Model,
     service_offering::Model,
     service_partner::Model,
 );

@@ -280,6 +280,38 @@ impl CatalogMutation {
         Ok(Service(s))
     }
 
+    /// Records that a service depends on another. ADMIN or the owner of either service.
+    /// Cycles are allowed; a service does not depend on itself (BAD_USER_INPUT) nor twice
+    /// on the same service (CONFLICT).
+    async fn add_service_dependency(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The dependent service.")] service_id: ID,
+        #[graphql(desc = "The service it depends on.")] depends_on_id: ID,
+        #[graphql(desc = "How it depends on it.")] kind: DependencyKind,
+        #[graphql(desc = "Why, or what exactly, in a sentence.")] note: Option<String>,
+    ) -> Result<ServiceDependency> {
+        let (sid, on) = dependency_ids(&service_id, &depends_on_id)?;
+        let link = gov(ctx)
+            .add_service_dependency(Viewer::of(ctx), sid, on, kind.into(), note)
+            .await?;
+        Ok(ServiceDependency(link))
+    }
+
+    /// Removes a dependency; returns it as it was. ADMIN or the owner of either service.
+    async fn remove_service_dependency(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The dependent service.")] service_id: ID,
+        #[graphql(desc = "The service it depends on.")] depends_on_id: ID,
+    ) -> Result<ServiceDependency> {
+        let (sid, on) = dependency_ids(&service_id, &depends_on_id)?;
+        let link = gov(ctx)
+            .remove_service_dependency(Viewer::of(ctx), sid, on)
+            .await?;
+        Ok(ServiceDependency(link))
+    }
+
     /// Removes a partner link. ADMIN or the service's owner.
     async fn unlink_partner(
         &self,
@@ -406,4 +438,12 @@ impl CatalogMutation {
             .await?;
         Ok(ServiceOffering(o))
     }
+}
+
+/// The two service ids of a dependency's arguments.
+fn dependency_ids(service_id: &ID, depends_on_id: &ID) -> Result<(i64, i64)> {
+    Ok((
+        decode(service_id, Kind::Service, "serviceId")?,
+        decode(depends_on_id, Kind::Service, "dependsOnId")?,
+    ))
 }

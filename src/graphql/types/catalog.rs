@@ -2,18 +2,21 @@
 
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
-use entity::{offering_component, partner, person, service, service_offering, service_partner};
+use entity::{
+    offering_component, partner, person, service, service_dependency, service_offering,
+    service_partner,
+};
 
 use super::{Change, Person, Release, wrapper};
 use crate::error::AppError;
 use crate::graphql::connection::{self, Conn};
 use crate::graphql::enums::*;
 use crate::graphql::ids::{Kind, encode};
-use crate::graphql::inputs::{ChangeFilter, ChangeOrder, ReleaseFilter};
+use crate::graphql::inputs::{ChangeFilter, ChangeOrder, ReleaseFilter, ServiceFilter};
 use crate::graphql::loaders::{OpenChangesOf, UpcomingReleasesOf};
 use crate::graphql::narrow::Narrow;
 use crate::graphql::{by_opt_id, children, loader, required};
-use crate::store::listing::{self, ChangeScope, OfferingScope, ReleaseScope};
+use crate::store::listing::{self, ChangeScope, OfferingScope, ReleaseScope, ServiceScope};
 use crate::store::relations;
 
 wrapper!(
@@ -103,6 +106,49 @@ impl Service {
             before,
         )?;
         connection::load(ctx, Some(self.0.id), list).await
+    }
+    /// The services this one depends on (at run time, for its data, or on infrastructure).
+    #[graphql(complexity = "crate::graphql::connection::cost(first, last, child_complexity)")]
+    async fn depends_on(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only the services matching this filter.")] filter: Option<ServiceFilter>,
+        #[graphql(
+            desc = "Page forward: at most this many items (max 100; 20 when neither `first` nor `last` is given)."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Page forward: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backward: at most this many items, the last ones (max 100).")]
+        last: Option<i32>,
+        #[graphql(desc = "Page backward: items before this cursor.")] before: Option<String>,
+    ) -> Result<Conn<Service>> {
+        let filter = filter.unwrap_or_default().resolve()?;
+        let list = connection::list(ServiceScope::DependsOn, filter, first, after, last, before)?;
+        connection::load(ctx, Some(self.0.id), list).await
+    }
+    /// The services that depend on this one: what a change to it may reach first.
+    #[graphql(complexity = "crate::graphql::connection::cost(first, last, child_complexity)")]
+    async fn dependents(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only the services matching this filter.")] filter: Option<ServiceFilter>,
+        #[graphql(
+            desc = "Page forward: at most this many items (max 100; 20 when neither `first` nor `last` is given)."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Page forward: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backward: at most this many items, the last ones (max 100).")]
+        last: Option<i32>,
+        #[graphql(desc = "Page backward: items before this cursor.")] before: Option<String>,
+    ) -> Result<Conn<Service>> {
+        let filter = filter.unwrap_or_default().resolve()?;
+        let list = connection::list(ServiceScope::Dependents, filter, first, after, last, before)?;
+        connection::load(ctx, Some(self.0.id), list).await
+    }
+    /// This service's dependencies with their kind and note, by the service depended on.
+    async fn dependencies(&self, ctx: &Context<'_>) -> Result<Vec<ServiceDependency>> {
+        let links = children(ctx, relations::dependencies_of_service(), self.0.id).await?;
+        Ok(links.iter().cloned().map(ServiceDependency).collect())
     }
     /// Partners (suppliers, manufacturers, vendors) involved, with their role.
     async fn partners(&self, ctx: &Context<'_>) -> Result<Vec<ServicePartner>> {
@@ -384,5 +430,38 @@ fn upcoming_limit(first: i32) -> Result<u64> {
             Err(AppError::LimitExceeded(format!("`first` is {n}; at most 100 are allowed")).into())
         }
         n => Err(AppError::bad_input(format!("`first` must be positive, not {n}")).into()),
+    }
+}
+
+wrapper!(
+    /// One service depending on another: the edge of the portfolio's technology graph.
+    ServiceDependency, service_dependency::Model
+);
+
+#[Object(use_type_description)]
+impl ServiceDependency {
+    /// The dependent service.
+    async fn service(&self, ctx: &Context<'_>) -> Result<Service> {
+        Ok(required::<service::Entity>(ctx, self.0.service_id)
+            .await?
+            .into())
+    }
+    /// The service it depends on.
+    async fn depends_on(&self, ctx: &Context<'_>) -> Result<Service> {
+        Ok(required::<service::Entity>(ctx, self.0.depends_on_id)
+            .await?
+            .into())
+    }
+    /// How it depends on it.
+    async fn kind(&self) -> DependencyKind {
+        self.0.kind.into()
+    }
+    /// Why, or what exactly, in a sentence.
+    async fn note(&self) -> Option<&str> {
+        self.0.note.as_deref()
+    }
+    /// When the dependency was recorded.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
     }
 }

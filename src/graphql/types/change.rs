@@ -313,9 +313,12 @@ impl Change {
     /// What authorizing this change takes, what it has, and which rule of the approval
     /// policy asked for it.
     async fn approval_requirement(&self, ctx: &Context<'_>) -> Result<ApprovalRequirement> {
-        let (policy, approvals) =
-            futures_util::try_join!(approval_policy(ctx), self.approval_rows(ctx))?;
-        let req = self.requirement(ctx).await?;
+        // Everything at once, so these loads join the same batches as `requiredApprovals`'.
+        let (req, policy, approvals) = futures_util::try_join!(
+            self.requirement(ctx),
+            approval_policy(ctx),
+            self.approval_rows(ctx)
+        )?;
         let facts = rules::ChangeFacts {
             policy: &policy.rules,
             owners: &policy.owners,
@@ -681,14 +684,27 @@ pub struct ApprovalRequirement {
     pub reason: String,
 }
 
-/// The approval policy through the request's loader (one statement pair per request).
+/// The approval policy, loaded at most once per request (one statement pair), however the
+/// resolvers that need it interleave.
 async fn approval_policy(ctx: &Context<'_>) -> Result<Arc<Policy>> {
-    Ok(loader(ctx)
-        .load_one(ApprovalPolicy)
-        .await
-        .map_err(AppError::from)?
-        .unwrap_or_default())
+    let load = || async {
+        Ok::<_, AppError>(
+            loader(ctx)
+                .load_one(ApprovalPolicy)
+                .await
+                .map_err(AppError::from)?
+                .unwrap_or_default(),
+        )
+    };
+    Ok(match ctx.data_opt::<PolicyOnce>() {
+        Some(once) => once.0.get_or_try_init(load).await?.clone(),
+        None => load().await?,
+    })
 }
+
+/// The request's approval policy once loaded (set per request by the HTTP layer).
+#[derive(Default)]
+pub struct PolicyOnce(tokio::sync::OnceCell<Arc<Policy>>);
 
 impl Change {
     /// The approvals this change needs, from its model, its services and the policy.

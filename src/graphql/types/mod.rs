@@ -17,8 +17,10 @@ mod transition;
 pub use approval_policy::ApprovalRule;
 pub use audit::AuditEvent;
 pub use blackout::{BlackoutChange, BlackoutWindow};
-pub use catalog::{OfferingComponent, Partner, Service, ServiceOffering, ServicePartner};
-pub use change::{Approval, Change, ChangeModel, Project, StatusCount};
+pub use catalog::{
+    OfferingComponent, Partner, Service, ServiceDependency, ServiceOffering, ServicePartner,
+};
+pub use change::{Approval, Change, ChangeModel, PolicyOnce, Project, StatusCount};
 pub use node::Node;
 pub use people::{Person, Policy, Process, ProcessRoleAssignment};
 pub use release::Release;

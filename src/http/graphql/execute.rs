@@ -159,7 +159,8 @@ async fn run(
     let request = request
         .data(new_loader(state.db.clone(), state.limits.loader_delay))
         .data(viewer)
-        .data(RolesOnce::default());
+        .data(RolesOnce::default())
+        .data(crate::graphql::types::PolicyOnce::default());
     let started = Instant::now();
     let executed = tokio::time::timeout(state.limits.timeout, state.schema.execute(request)).await;
     let elapsed = started.elapsed();
