@@ -118,14 +118,18 @@ impl Loaded {
             .filter_map(|(_, s)| s)
             .collect();
         services.sort_by_key(|s| s.id);
-        let policy = approval_rule::Entity::find().all(w.tx()).await?;
-        let owners = super::access::owners_of(w.tx(), super::access::CHANGE_MANAGEMENT).await?;
+        // The policy only decides where an approval takes a SUBMITTED change.
+        let (policy, owners) = if c.status == ChangeStatus::Submitted {
+            (
+                approval_rule::Entity::find().all(w.tx()).await?,
+                super::access::owners_of(w.tx(), super::access::CHANGE_MANAGEMENT).await?,
+            )
+        } else {
+            (Vec::new(), Vec::new())
+        };
         let freeze = if rules::start_exposed(c) {
-            let services = blackouts::services_of(w.tx(), &[c.id])
-                .await?
-                .remove(&c.id)
-                .unwrap_or_default();
-            let exposure = Exposure::from_now(services, w.now, (c.planned_start, c.planned_end));
+            let ids = services.iter().map(|s| s.id).collect();
+            let exposure = Exposure::from_now(ids, w.now, (c.planned_start, c.planned_end));
             blackouts::freeze(w.tx(), exposure).await?
         } else {
             None
