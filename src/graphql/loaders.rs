@@ -16,6 +16,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use crate::domain::ActorRoles;
 use crate::error::AppError;
 use crate::store::blackouts::{self, Exposure, Freeze};
+use crate::store::graph::{self, FailureHistory, Origin, Radius};
 use crate::store::listing::{Filter, List};
 use crate::store::lookup::{self, Children, HasId, Tally, Upcoming};
 use crate::store::page::{self, ModelOf, PageRows};
@@ -638,5 +639,86 @@ impl Loader<ApprovalPolicy> for Loaders {
             ApprovalPolicy,
             Arc::new(Policy { rules, owners }),
         )]))
+    }
+}
+
+// ------------------------------------------------------------------ the dependency graph
+
+/// The blast radius of a service or of a change, to a depth.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Blast {
+    pub origin: Origin,
+    pub id: i64,
+    pub depth: u32,
+}
+
+impl Loader<Blast> for Loaders {
+    type Value = Arc<Radius>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Blast]) -> Result<HashMap<Blast, Arc<Radius>>, LoadError> {
+        let mut groups: HashMap<(Origin, u32), Vec<i64>> = HashMap::new();
+        for k in keys {
+            groups.entry((k.origin, k.depth)).or_default().push(k.id);
+        }
+        let mut out = HashMap::new();
+        for ((origin, depth), ids) in groups {
+            let found = graph::blast_radius(&self.db, origin, &ids, depth)
+                .await
+                .map_err(shared)?;
+            for (id, radius) in found {
+                out.insert(Blast { origin, id, depth }, Arc::new(radius));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The offerings that hold a service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct OfferingsHolding(pub i64);
+
+impl Loader<OfferingsHolding> for Loaders {
+    type Value = Arc<Vec<service_offering::Model>>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[OfferingsHolding],
+    ) -> Result<HashMap<OfferingsHolding, Self::Value>, LoadError> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let mut found = graph::offerings_holding(&self.db, &ids)
+            .await
+            .map_err(shared)?;
+        Ok(ids
+            .into_iter()
+            .map(|id| {
+                let offerings = found.remove(&id).unwrap_or_default();
+                (OfferingsHolding(id), Arc::new(offerings))
+            })
+            .collect())
+    }
+}
+
+/// How the past changes on a change's services ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FailuresAround(pub i64);
+
+impl Loader<FailuresAround> for Loaders {
+    type Value = FailureHistory;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[FailuresAround],
+    ) -> Result<HashMap<FailuresAround, FailureHistory>, LoadError> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let mut found = graph::failure_history(&self.db, &ids)
+            .await
+            .map_err(shared)?;
+        Ok(ids
+            .into_iter()
+            .map(|id| (FailuresAround(id), found.remove(&id).unwrap_or_default()))
+            .collect())
     }
 }

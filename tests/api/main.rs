@@ -8,6 +8,7 @@ mod anonymous_reads;
 mod approval_policy;
 mod audit_and_auth;
 mod blackouts;
+mod blast_radius;
 mod change_rules;
 mod concurrency;
 mod decoding;

@@ -14,6 +14,7 @@ mod clock;
 pub mod events;
 mod processes;
 mod releases;
+pub mod risk;
 pub mod rules;
 pub mod tokens;
 pub mod validate;

@@ -5,6 +5,7 @@
 //! independent of the number of rows it returns.
 
 pub mod blackouts;
+pub mod graph;
 pub mod listing;
 pub mod lookup;
 pub mod page;

@@ -377,6 +377,21 @@ pub fn id_in(expr: Expr, ids: &[i64], backend: DbBackend) -> Expr {
     }
 }
 
+/// [`id_in`] for hand-written SQL: the condition `column IN (ids)` with its one
+/// parameter, numbered `n` on PostgreSQL (SQLite numbers its `?` by position).
+pub fn id_in_sql(column: &str, ids: &[i64], backend: DbBackend, n: usize) -> (String, Value) {
+    match backend {
+        DbBackend::Postgres => (
+            format!("{column} = ANY(CAST(${n} AS bigint[]))"),
+            Value::from(pg_array(ids)),
+        ),
+        _ => (
+            format!("{column} IN (SELECT {JSON_EACH_VALUE} FROM json_each(?))"),
+            Value::from(json_array(ids)),
+        ),
+    }
+}
+
 /// A PostgreSQL array literal of ids: `{1,2,3}`.
 fn pg_array(ids: &[i64]) -> String {
     let mut out = String::with_capacity(ids.len() * 7 + 2);

@@ -10,6 +10,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Statement,
 };
 
+use super::graph::Radius;
 use crate::error::AppResult;
 
 /// Which changes a metrics request covers.
@@ -215,12 +216,17 @@ async fn metrics<C: ConnectionTrait>(
     Ok(out)
 }
 
-/// A pair of changes touching the same service with overlapping planned windows.
-#[derive(Clone, Debug)]
+/// A pair of changes (or releases) with overlapping planned windows that touch the same
+/// service, or of which one touches a service in the other's blast radius.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Conflict {
+    /// The service both touch; for a dependency, the one the other reaches.
     pub service_id: i64,
     pub first: i64,
     pub second: i64,
+    /// Empty when both touch `service_id`; else the keys of the dependents' path from a
+    /// service one touches to `service_id`, which the other touches.
+    pub path: Vec<String>,
 }
 
 /// States whose changes will not (or no longer) be implemented.
@@ -308,9 +314,70 @@ pub async fn conflicts<C: ConnectionTrait>(
             service_id: r.try_get("", "service_id")?,
             first: r.try_get("", "first_id")?,
             second: r.try_get("", "second_id")?,
+            path: Vec::new(),
         });
     }
     Ok(out)
+}
+
+/// The conflicts through dependencies among `changes`: each pair of them not closed, with
+/// overlapping planned windows and no service in common, of which one touches a service in
+/// the other's blast radius (`radii`, by change), once, by the shortest path (the first
+/// change's way round, then the lowest keys, on a tie). Pairs sharing a service conflict
+/// on it already ([`conflicts`]). A change's services are the origins of its radius.
+pub fn dependency_conflicts(
+    changes: &[change::Model],
+    radii: &HashMap<i64, Radius>,
+) -> Vec<Conflict> {
+    let touched: HashMap<i64, Vec<i64>> = radii
+        .iter()
+        .map(|(id, r)| (*id, r.origins().map(|o| o.service_id).collect()))
+        .collect();
+    let open: Vec<&change::Model> = changes
+        .iter()
+        .filter(|c| !OFF_SCHEDULE.contains(&c.status) && c.status != ChangeStatus::Closed)
+        .collect();
+    let services = |c: &change::Model| touched.get(&c.id).map(Vec::as_slice).unwrap_or_default();
+    // The shortest way `from`'s radius reaches a service `to` touches.
+    let reach = |from: &change::Model, to: &change::Model| {
+        let radius = radii.get(&from.id)?;
+        services(to)
+            .iter()
+            .filter_map(|s| radius.get(*s).map(|r| (r.distance, radius.path(*s), *s)))
+            .min()
+    };
+    let mut out = Vec::new();
+    for (i, a) in open.iter().enumerate() {
+        for b in &open[i + 1..] {
+            let (first, second) = if a.id < b.id { (a, b) } else { (b, a) };
+            let (Some(f0), Some(f1), Some(s0), Some(s1)) = (
+                first.planned_start,
+                first.planned_end,
+                second.planned_start,
+                second.planned_end,
+            ) else {
+                continue;
+            };
+            if !(f0 < s1 && s0 < f1) || services(first).iter().any(|s| services(second).contains(s))
+            {
+                continue;
+            }
+            let best = match (reach(first, second), reach(second, first)) {
+                (Some(x), Some(y)) => Some(if y.0 < x.0 { y } else { x }),
+                (x, y) => x.or(y),
+            };
+            if let Some((_, path, service_id)) = best {
+                out.push(Conflict {
+                    service_id,
+                    first: first.id,
+                    second: second.id,
+                    path,
+                });
+            }
+        }
+    }
+    out.sort_by_key(|c| (c.first, c.second));
+    out
 }
 
 /// Sums counts by a key, in first-seen order.
@@ -384,6 +451,7 @@ pub async fn release_schedule<C: ConnectionTrait>(
                         service_id: *s,
                         first: first.id,
                         second: second.id,
+                        path: Vec::new(),
                     });
                 }
             }

@@ -7,6 +7,7 @@ use crate::error::AppError;
 use crate::graphql::db;
 use crate::graphql::ids::{Kind, decode, decode_opt};
 use crate::graphql::types::*;
+use crate::store::graph::{self, CHANGE_DEPTH, Origin};
 use crate::store::{blackouts, reporting};
 
 /// The part of `Query` for reporting and planning: change metrics and the forward schedule of change.
@@ -47,6 +48,11 @@ impl ReportingQuery {
         #[graphql(desc = "Only changes touching any of these services.")] service_ids: Option<
             Vec<ID>,
         >,
+        #[graphql(
+            default = false,
+            desc = "Also count as conflicts the pairs of changes of which one touches a service in the other's blast radius (3 dependency edges deep)."
+        )]
+        transitive: bool,
     ) -> Result<ChangeSchedule> {
         if from > to {
             return Err(AppError::bad_input("`from` must not be after `to`").into());
@@ -59,7 +65,12 @@ impl ReportingQuery {
             })
             .transpose()?;
         let changes = reporting::schedule(db(ctx), from, to, services.as_deref()).await?;
-        let conflicts = reporting::conflicts(db(ctx), from, to, services.as_deref()).await?;
+        let mut conflicts = reporting::conflicts(db(ctx), from, to, services.as_deref()).await?;
+        if transitive {
+            let ids: Vec<i64> = changes.iter().map(|c| c.id).collect();
+            let radii = graph::blast_radius(db(ctx), Origin::Change, &ids, CHANGE_DEPTH).await?;
+            conflicts.extend(reporting::dependency_conflicts(&changes, &radii));
+        }
         let blackout_windows =
             blackouts::overlapping(db(ctx), from, to, services.as_deref()).await?;
         let blackout_changes = blackouts::violations(db(ctx), &changes, &blackout_windows).await?;

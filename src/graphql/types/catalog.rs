@@ -7,6 +7,7 @@ use entity::{
     service_partner,
 };
 
+use super::graph::{self, BlastRadius};
 use super::{Change, Person, Release, wrapper};
 use crate::error::AppError;
 use crate::graphql::connection::{self, Conn};
@@ -16,6 +17,7 @@ use crate::graphql::inputs::{ChangeFilter, ChangeOrder, ReleaseFilter, ServiceFi
 use crate::graphql::loaders::{OpenChangesOf, UpcomingReleasesOf};
 use crate::graphql::narrow::Narrow;
 use crate::graphql::{by_opt_id, children, loader, required};
+use crate::store::graph::Origin;
 use crate::store::listing::{self, ChangeScope, OfferingScope, ReleaseScope, ServiceScope};
 use crate::store::relations;
 
@@ -30,7 +32,8 @@ impl Narrow for Service {
     fn reads(field: &str) -> Option<&'static [service::Column]> {
         use service::Column as C;
         Some(match field {
-            "id" | "offerings" | "partners" | "changes" | "releases" => &[],
+            "id" | "offerings" | "partners" | "changes" | "releases" | "dependsOn"
+            | "dependents" | "dependencies" | "blastRadius" => &[],
             "key" => &[C::Key],
             "name" => &[C::Name],
             "description" => &[C::Description],
@@ -125,6 +128,16 @@ impl Service {
         let filter = filter.unwrap_or_default().resolve()?;
         let list = connection::list(ServiceScope::DependsOn, filter, first, after, last, before)?;
         connection::load(ctx, Some(self.0.id), list).await
+    }
+    /// Every service a change to this one may reach through its dependents, to `depth`
+    /// edges (1 to 10), each once at its shortest distance with one path; and the
+    /// offerings and consumer groups that would feel it.
+    async fn blast_radius(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 3, desc = "Most dependency edges to follow (1 to 10).")] depth: i32,
+    ) -> Result<BlastRadius> {
+        graph::blast_radius(ctx, Origin::Service, self.0.id, depth).await
     }
     /// The services that depend on this one: what a change to it may reach first.
     #[graphql(complexity = "crate::graphql::connection::cost(first, last, child_complexity)")]

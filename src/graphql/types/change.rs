@@ -6,6 +6,7 @@ use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{approval, change, change_model, person, project, release};
 
+use super::graph::{self, BlastRadius, RiskAssessment};
 use super::{AuditEvent, ChangeTransition, Person, Release, Service, ServiceOffering, wrapper};
 use crate::domain::rules;
 use crate::error::AppError;
@@ -20,6 +21,7 @@ use crate::graphql::loaders::{
 use crate::graphql::narrow::{self, Narrow};
 use crate::graphql::viewer::{self, Viewer, ViewerOf};
 use crate::graphql::{by_opt_id, children, freeze_of, loader, required};
+use crate::store::graph::{CHANGE_DEPTH, Origin};
 use crate::store::listing::{self, AuditScope, ChangeScope, ReleaseScope, ServiceScope};
 use crate::store::lookup::Tally;
 use crate::store::relations;
@@ -119,7 +121,7 @@ impl Narrow for Change {
         use change::Column as C;
         Some(match field {
             "id" | "services" | "impactedOfferings" | "releases" | "approvals"
-            | "approvalCount" | "activeRelease" | "history" => &[],
+            | "approvalCount" | "activeRelease" | "history" | "blastRadius" => &[],
             "number" => &[C::Number],
             "title" => &[C::Title],
             "description" => &[C::Description],
@@ -140,6 +142,7 @@ impl Narrow for Change {
             "closedAt" => &[C::ClosedAt],
             // The policy's rules read the risk; the services come through their own loader.
             "requiredApprovals" | "approvalRequirement" => &[C::ChangeType, C::ModelId, C::Risk],
+            "riskAssessment" => &[C::ChangeType, C::Risk],
             "cancellationReason" => &[C::CancellationReason],
             "createdAt" => &[C::CreatedAt],
             "updatedAt" => &[C::UpdatedAt],
@@ -243,7 +246,25 @@ impl Change {
         connection::load(ctx, Some(self.0.id), list).await
     }
     /// Offerings that include any service the change touches: the consumer groups to tell.
-    async fn impacted_offerings(&self, ctx: &Context<'_>) -> Result<Vec<ServiceOffering>> {
+    /// With `transitive`, also those holding a service in its blast radius (3 dependency
+    /// edges deep).
+    async fn impacted_offerings(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            default = false,
+            desc = "Also the offerings of the services that depend on the change's, to 3 edges."
+        )]
+        transitive: bool,
+    ) -> Result<Vec<ServiceOffering>> {
+        if transitive {
+            let radius = graph::radius(ctx, Origin::Change, self.0.id, CHANGE_DEPTH).await?;
+            return Ok(graph::offerings_in(ctx, &radius)
+                .await?
+                .into_iter()
+                .map(ServiceOffering)
+                .collect());
+        }
         let rows = loader(ctx)
             .load_one(ImpactedOfferings::OfChange(self.0.id))
             .await
@@ -251,6 +272,22 @@ impl Change {
         Ok(rows
             .map(|r| r.iter().cloned().map(ServiceOffering).collect())
             .unwrap_or_default())
+    }
+    /// Every service a change to the change's services may reach through their
+    /// dependents, to `depth` edges (1 to 10), with the offerings and consumer groups that
+    /// would feel it.
+    async fn blast_radius(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 3, desc = "Most dependency edges to follow (1 to 10).")] depth: i32,
+    ) -> Result<BlastRadius> {
+        graph::blast_radius(ctx, Origin::Change, self.0.id, depth).await
+    }
+    /// The risk the change's blast radius, its type and the outcomes of past changes on
+    /// its services suggest, with the reason for each factor. Advice: the declared `risk`
+    /// stays the one the approval policy applies.
+    async fn risk_assessment(&self, ctx: &Context<'_>) -> Result<RiskAssessment> {
+        graph::assess(ctx, &self.0).await
     }
     /// Every release the change was ever part of, including failed and cancelled ones.
     async fn releases(&self, ctx: &Context<'_>) -> Result<Vec<Release>> {

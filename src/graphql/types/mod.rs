@@ -7,6 +7,7 @@ mod blackout;
 mod catalog;
 mod change;
 pub mod events;
+mod graph;
 pub mod node;
 mod people;
 mod release;
@@ -21,10 +22,11 @@ pub use catalog::{
     OfferingComponent, Partner, Service, ServiceDependency, ServiceOffering, ServicePartner,
 };
 pub use change::{Approval, Change, ChangeModel, PolicyOnce, Project, StatusCount};
+pub use graph::{BlastRadius, ReachedService, RiskAssessment};
 pub use node::Node;
 pub use people::{Person, Policy, Process, ProcessRoleAssignment};
 pub use release::Release;
-pub use reporting::{ChangeMetrics, ChangeSchedule};
+pub use reporting::{ChangeMetrics, ChangeSchedule, ConflictReason};
 pub use token::{ApiToken, NewApiToken};
 pub use transition::{ChangeAction, ChangeTransition, ReleaseTransition};
 

@@ -175,10 +175,21 @@ impl ChangeMetrics {
     }
 }
 
+/// Why two items of the schedule conflict.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ConflictReason {
+    /// Both touch the same service.
+    SameService,
+    /// One touches a service that depends, directly or through others, on a service the
+    /// other touches.
+    Dependency,
+}
+
 /// A conflict of the forward schedule; its GraphQL description is on the `Object` impl,
 /// which names the concrete types.
 pub struct Conflict<T> {
     service_id: i64,
+    path: Vec<String>,
     first: T,
     second: T,
     overlap_start: DateTime<Utc>,
@@ -200,6 +211,7 @@ impl<T> Conflict<T> {
         let ((a0, a1), (b0, b1)) = (planned(&a), planned(&b));
         Some(Self {
             service_id: c.service_id,
+            path: c.path.clone(),
             overlap_start: a0?.max(b0?),
             overlap_end: a1?.min(b1?),
             first: wrap(a),
@@ -208,18 +220,41 @@ impl<T> Conflict<T> {
     }
 }
 
-/// Two items of the forward schedule (two changes, or two live releases) that touch the
-/// same service in overlapping planned windows.
+/// Two items of the forward schedule (two changes, or two live releases) in overlapping
+/// planned windows that touch the same service or, for changes in a `transitive`
+/// schedule, of which one touches a service in the other's blast radius.
 #[Object(
     concrete(name = "ChangeConflict", params(Change)),
     concrete(name = "ReleaseConflict", params(Release))
 )]
 impl<T: OutputType + Clone> Conflict<T> {
-    /// The service both touch.
+    /// The service both touch; for a DEPENDENCY, the service one touches that the
+    /// other's blast radius reaches (the end of `path`).
     async fn service(&self, ctx: &Context<'_>) -> Result<Service> {
         Ok(required::<service::Entity>(ctx, self.service_id)
             .await?
             .into())
+    }
+    /// How the two conflict.
+    async fn reason(&self) -> ConflictReason {
+        if self.path.is_empty() {
+            ConflictReason::SameService
+        } else {
+            ConflictReason::Dependency
+        }
+    }
+    /// How a change to one reaches the other: the keys from a service one touches, through
+    /// the services depending on it, to `service`. Just `service`'s key for SAME_SERVICE.
+    async fn path(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        if self.path.is_empty() {
+            let service = required::<service::Entity>(ctx, self.service_id).await?;
+            return Ok(vec![service.key]);
+        }
+        Ok(self.path.clone())
+    }
+    /// Dependency edges along `path` (0 for SAME_SERVICE).
+    async fn distance(&self) -> i32 {
+        self.path.len().saturating_sub(1) as i32
     }
     /// The earlier-created of the two.
     async fn first(&self) -> T {
@@ -293,7 +328,10 @@ impl ChangeSchedule {
             .filter_map(|c| Conflict::of(c, find, |r| (r.planned_start, r.planned_end), Release))
             .collect()
     }
-    /// Pairs of open changes touching the same service with overlapping windows.
+    /// Pairs of open changes with overlapping windows touching the same service (one
+    /// conflict per service they share); in a `transitive` schedule also the pairs with no
+    /// service in common of which one touches a service in the other's blast radius (3
+    /// edges deep), once per pair, by the shortest path.
     async fn conflicts(&self, ctx: &Context<'_>) -> Result<Vec<Conflict<Change>>> {
         let ids = self.conflicts.iter().flat_map(|c| [c.first, c.second]);
         let rows = many::<change::Entity>(ctx, ids).await?;
