@@ -5,13 +5,15 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use entity::{change, person, project, release};
+use entity::{change, person, project, release, service, service_dependency};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::error::{AppError, AppResult};
-use crate::store::listing::{ChangeFilter, ChangeScope, Filter, ReleaseFilter, ReleaseScope};
+use crate::store::listing::{
+    ChangeFilter, ChangeScope, Filter, ReleaseFilter, ReleaseScope, ServiceFilter, ServiceScope,
+};
 use crate::store::lookup::{HasId, by_ids};
 
 /// Rows per database round trip and per chunk of output.
@@ -41,6 +43,8 @@ pub trait Exported: HasId + Sized + Send + Sync {
 pub type ChangeExport = Export<change::Model>;
 /// An export of the releases matching a filter, in creation (id) order.
 pub type ReleaseExport = Export<release::Model>;
+/// An export of the services matching a filter, in creation (id) order.
+pub type ServiceExport = Export<service::Model>;
 
 /// Where an export stands between chunks.
 pub struct Export<T: Exported> {
@@ -210,7 +214,7 @@ impl Exported for change::Model {
     }
 }
 
-const RELEASE_HEADER: [&str; 10] = [
+const RELEASE_HEADER: [&str; 12] = [
     "name",
     "version",
     "type",
@@ -221,6 +225,8 @@ const RELEASE_HEADER: [&str; 10] = [
     "deployed_at",
     "created_at",
     "updated_at",
+    "planned_start",
+    "planned_end",
 ];
 
 impl Exported for release::Model {
@@ -272,6 +278,100 @@ impl Exported for release::Model {
                 &time(r.deployed_at),
                 &r.created_at.to_rfc3339(),
                 &r.updated_at.to_rfc3339(),
+                &time(r.planned_start),
+                &time(r.planned_end),
+            ])
+            .map_err(csv_error)?;
+        }
+        Ok(())
+    }
+}
+
+const SERVICE_HEADER: [&str; 10] = [
+    "key",
+    "name",
+    "lifecycle",
+    "criticality",
+    "scope",
+    "owner",
+    "depends_on",
+    "dependents",
+    "created_at",
+    "updated_at",
+];
+
+impl Exported for service::Model {
+    type Filter = ServiceFilter;
+    const HEADER: &'static [&'static str] = &SERVICE_HEADER;
+
+    async fn fetch(
+        db: &DatabaseConnection,
+        filter: &ServiceFilter,
+        after: i64,
+    ) -> AppResult<Vec<Self>> {
+        next_rows::<service::Entity>(
+            db,
+            filter.condition(ServiceScope::Root),
+            service::Column::Id,
+            after,
+        )
+        .await
+    }
+
+    /// The dependency columns list service keys in key order, separated by spaces (keys
+    /// hold none).
+    async fn write(
+        db: &DatabaseConnection,
+        rows: &[Self],
+        out: &mut csv::Writer<Vec<u8>>,
+    ) -> AppResult<()> {
+        let ids: Vec<i64> = rows.iter().map(|s| s.id).collect();
+        let edges = if ids.is_empty() {
+            Vec::new()
+        } else {
+            service_dependency::Entity::find()
+                .filter(
+                    Condition::any()
+                        .add(service_dependency::Column::ServiceId.is_in(ids.iter().copied()))
+                        .add(service_dependency::Column::DependsOnId.is_in(ids.iter().copied())),
+                )
+                .all(db)
+                .await?
+        };
+        let linked = edges
+            .iter()
+            .flat_map(|e| [e.service_id, e.depends_on_id])
+            .collect::<std::collections::BTreeSet<i64>>();
+        let keys = referenced::<service::Entity>(db, linked.into_iter().collect()).await?;
+        let owners =
+            referenced::<person::Entity>(db, rows.iter().filter_map(|s| s.owner_id).collect())
+                .await?;
+        let listed = |pick: &dyn Fn(&service_dependency::Model) -> Option<i64>| {
+            let mut found: Vec<&str> = edges
+                .iter()
+                .filter_map(pick)
+                .filter_map(|id| keys.get(&id).map(|s| s.key.as_str()))
+                .collect();
+            found.sort_unstable();
+            found.join(" ")
+        };
+        for s in rows {
+            let depends_on = listed(&|e| (e.service_id == s.id).then_some(e.depends_on_id));
+            let dependents = listed(&|e| (e.depends_on_id == s.id).then_some(e.service_id));
+            out.write_record([
+                s.key.as_str(),
+                s.name.as_str(),
+                s.lifecycle.as_str(),
+                s.criticality.as_str(),
+                s.scope.as_deref().unwrap_or(""),
+                s.owner_id
+                    .and_then(|o| owners.get(&o))
+                    .map(|p| p.email.as_str())
+                    .unwrap_or(""),
+                &depends_on,
+                &dependents,
+                &s.created_at.to_rfc3339(),
+                &s.updated_at.to_rfc3339(),
             ])
             .map_err(csv_error)?;
         }

@@ -1,5 +1,6 @@
-//! `GET /export/changes.csv` and `/export/releases.csv`: the rows matching the same filters
-//! as `Query.changes` / `Query.releases`, given as query parameters
+//! `GET /export/changes.csv`, `/export/releases.csv` and `/export/services.csv`: the rows
+//! matching the same filters as `Query.changes` / `Query.releases` / `Query.services`,
+//! given as query parameters
 //! (`status=AUTHORIZED,SCHEDULED&risk=HIGH&serviceId=…`), streamed as RFC 4180 CSV with the
 //! same authentication as `/graphql`.
 
@@ -8,13 +9,24 @@ use actix_web::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::{InputType, Name, Value};
 
-use super::csv::{ChangeExport, Export, Exported, ReleaseExport};
+use super::csv::{ChangeExport, Export, Exported, ReleaseExport, ServiceExport};
 use super::{AppState, admit, error_response, refused};
 use crate::error::AppError;
-use crate::graphql::inputs::{ChangeFilter, ReleaseFilter};
+use crate::graphql::inputs::{ChangeFilter, ReleaseFilter, ServiceFilter};
 
 /// Parameters that take a comma-separated list of enum values.
-const LISTS: [&str; 4] = ["status", "type", "risk", "category"];
+const LISTS: [&str; 6] = [
+    "status",
+    "type",
+    "risk",
+    "category",
+    "lifecycle",
+    "criticality",
+];
+/// Parameters that take a comma-separated list of texts.
+const TEXT_LISTS: [&str; 1] = ["scope"];
+/// Every parameter `ServiceFilter` knows.
+const SERVICE_PARAMS: [&str; 5] = ["lifecycle", "criticality", "ownerId", "scope", "search"];
 /// Every parameter `ReleaseFilter` knows.
 const RELEASE_PARAMS: [&str; 7] = [
     "status",
@@ -53,14 +65,11 @@ fn filter<T: InputType>(params: &[(String, String)], known: &[&str]) -> Result<T
                 known.join(", ")
             )));
         }
+        let items = || value.split(',').map(str::trim).filter(|s| !s.is_empty());
         let v = if LISTS.contains(&key.as_str()) {
-            Value::List(
-                value
-                    .split(',')
-                    .filter(|s| !s.is_empty())
-                    .map(|s| Value::Enum(Name::new(s.trim())))
-                    .collect(),
-            )
+            Value::List(items().map(|s| Value::Enum(Name::new(s))).collect())
+        } else if TEXT_LISTS.contains(&key.as_str()) {
+            Value::List(items().map(|s| Value::String(s.to_owned())).collect())
         } else {
             Value::String(value.clone())
         };
@@ -137,4 +146,20 @@ pub async fn releases_csv(
     };
     let export = ReleaseExport::new(state.db.clone(), filter);
     csv_response("releases.csv", export)
+}
+
+pub async fn services_csv(
+    state: web::Data<AppState>,
+    http: HttpRequest,
+    params: web::Query<Vec<(String, String)>>,
+) -> HttpResponse {
+    if let Err(err) = admit(&state, &http, 1).await {
+        return refused(err);
+    }
+    let filter = match filter::<ServiceFilter>(&params, &SERVICE_PARAMS).and_then(|f| f.resolve()) {
+        Ok(f) => f,
+        Err(e) => return error_response(StatusCode::BAD_REQUEST, e),
+    };
+    let export = ServiceExport::new(state.db.clone(), filter);
+    csv_response("services.csv", export)
 }

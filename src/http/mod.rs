@@ -94,6 +94,7 @@ pub fn routes(graphiql: bool) -> impl Fn(&mut web::ServiceConfig) + Clone {
         )
         .route("/export/changes.csv", web::get().to(export::changes_csv))
         .route("/export/releases.csv", web::get().to(export::releases_csv))
+        .route("/export/services.csv", web::get().to(export::services_csv))
         .route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
         .route("/metrics", web::get().to(metrics));

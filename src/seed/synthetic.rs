@@ -5,7 +5,8 @@
 //!
 //! Scale 1: 500 people, 50 partners, 1,000 services, 300 offerings of 3–8 services with
 //! components, 100 projects, 10 change models, 20,000 changes touching 1–3 services with
-//! approvals and audit events, 3,000 releases packaging 1–10 changes, some sequential.
+//! approvals and audit events, 3,000 releases packaging 1–10 changes, some sequential;
+//! about 3 dependencies per service, most on 20 platform services, with cycles.
 
 use std::fmt;
 
@@ -157,6 +158,7 @@ pub async fn load(db: &DatabaseConnection, scale: usize) -> AppResult<Counts> {
     insert(db, &bar, "people", plan.people).await?;
     insert(db, &bar, "partners", plan.partners).await?;
     insert(db, &bar, "services", plan.services).await?;
+    insert(db, &bar, "dependencies", plan.service_dependencies).await?;
     insert(db, &bar, "service partners", plan.service_partners).await?;
     insert(db, &bar, "offerings", plan.offerings).await?;
     insert(db, &bar, "offering services", plan.offering_services).await?;
@@ -213,6 +215,7 @@ struct Plan {
     people: Vec<person::ActiveModel>,
     partners: Vec<partner::ActiveModel>,
     services: Vec<service::ActiveModel>,
+    service_dependencies: Vec<service_dependency::ActiveModel>,
     service_partners: Vec<service_partner::ActiveModel>,
     offerings: Vec<service_offering::ActiveModel>,
     offering_services: Vec<offering_service::ActiveModel>,
@@ -236,6 +239,7 @@ impl Plan {
         self.people.len()
             + self.partners.len()
             + self.services.len()
+            + self.service_dependencies.len()
             + self.service_partners.len()
             + self.offerings.len()
             + self.offering_services.len()
@@ -449,7 +453,44 @@ fn plan(g: &mut Gen) -> Plan {
         }));
     }
     plan_changes(g, &mut p, &retired, n_projects, t0);
+    plan_dependencies(&mut p, n_services, t0);
     p
+}
+
+/// About 3 dependencies per service, from a stream of their own so that every other row
+/// stays as it was. Like a real estate: the first 2 % of services are platforms (identity,
+/// network, database clusters) that most services depend on, the rest depend on a nearby,
+/// older service; one edge in twenty points to a newer service, which makes cycles.
+fn plan_dependencies(p: &mut Plan, n_services: usize, t0: DateTime<Utc>) {
+    let mut rng = fastrand::Rng::with_seed(0xde9_3d5 + n_services as u64);
+    let platforms = (n_services / 50).max(2);
+    let kinds = [
+        DependencyKind::Runtime,
+        DependencyKind::Data,
+        DependencyKind::Infrastructure,
+    ];
+    for i in 2..=n_services {
+        let mut targets: Vec<usize> = Vec::new();
+        for _ in 0..rng.usize(2..=4) {
+            let target = match rng.u8(..20) {
+                0 => rng.usize(1..=n_services),
+                1..=10 => rng.usize(1..=platforms),
+                _ => i.saturating_sub(rng.usize(1..=50)).max(1),
+            };
+            if target != i && !targets.contains(&target) {
+                targets.push(target);
+            }
+        }
+        for target in targets {
+            p.service_dependencies.push(row(service_dependency::Model {
+                service_id: i as i64,
+                depends_on_id: target as i64,
+                kind: kinds[rng.usize(..kinds.len())],
+                note: None,
+                created_at: t0,
+            }));
+        }
+    }
 }
 
 fn capitalise(s: &str) -> String {
@@ -864,6 +905,28 @@ mod tests {
             (300, 100, 10)
         );
         assert_eq!((a.changes.len(), a.releases.len()), (20_000, 3_000));
+        let per_service = a.service_dependencies.len() as f64 / 1000.0;
+        assert!((2.5..=3.5).contains(&per_service), "{per_service}");
+        let edges: std::collections::HashSet<(i64, i64)> = a
+            .service_dependencies
+            .iter()
+            .map(|d| {
+                (
+                    d.service_id.clone().unwrap(),
+                    d.depends_on_id.clone().unwrap(),
+                )
+            })
+            .collect();
+        assert!(
+            edges.iter().all(|(s, d)| s != d),
+            "no service depends on itself"
+        );
+        assert!(
+            edges
+                .iter()
+                .any(|(s, d)| edges.contains(&(*d, *s)) || d > s),
+            "some edges point forward, so the graph has cycles"
+        );
         let per_offering = a.offering_services.len() as f64 / 300.0;
         assert!((3.0..=8.0).contains(&per_offering), "{per_offering}");
     }

@@ -159,3 +159,70 @@ async fn closed_changes_export_their_review() {
         assert!(!r[16].is_empty() && r[17] == "true", "{r:?}");
     }
 }
+
+#[tokio::test]
+async fn services_export_with_the_service_filters_and_their_dependency_keys() {
+    let app = spawn_app().await;
+    let (status, _, body) = get(&app, "/export/services.csv", None).await;
+    assert_eq!(status, 200);
+    let rows = records(&body);
+    let header = [
+        "key",
+        "name",
+        "lifecycle",
+        "criticality",
+        "scope",
+        "owner",
+        "depends_on",
+        "dependents",
+    ];
+    assert!(body.starts_with(&header.join(",")), "{body}");
+    // Each row's dependency columns are the keys GraphQL gives, sorted.
+    let q = "{ services(first: 100) { nodes { key owner { email } dependsOn(first: 100) { nodes { key } } dependents(first: 100) { nodes { key } } } } }";
+    let services = app.data(q, json!({})).await["services"]["nodes"].clone();
+    let listed = |v: &serde_json::Value| {
+        let mut keys: Vec<&str> = v["nodes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|n| n["key"].as_str())
+            .collect();
+        keys.sort_unstable();
+        keys.join(" ")
+    };
+    let nodes = services.as_array().cloned().unwrap_or_default();
+    assert_eq!(rows.len(), nodes.len());
+    for s in &nodes {
+        let row = rows
+            .iter()
+            .find(|r| s["key"] == r[0].as_str())
+            .expect("every service exported");
+        assert_eq!(row[5], s["owner"]["email"].as_str().unwrap_or(""));
+        assert_eq!(row[6], listed(&s["dependsOn"]), "{row:?}");
+        assert_eq!(row[7], listed(&s["dependents"]), "{row:?}");
+    }
+    let payroll = rows.iter().find(|r| r[0] == "payroll").expect("payroll");
+    assert_eq!(payroll[6], "hr-portal identity-sso");
+    // The filters mean what they mean in GraphQL.
+    let (_, _, critical) = get(
+        &app,
+        "/export/services.csv?criticality=CRITICAL&lifecycle=LIVE,PIPELINE&scope=Americas,EMEA",
+        None,
+    )
+    .await;
+    let q = "{ services(first: 100, filter: { criticality: [CRITICAL], lifecycle: [LIVE, PIPELINE], scope: [\"Americas\", \"EMEA\"] }) { nodes { key } } }";
+    let want: BTreeSet<String> = app.data(q, json!({})).await["services"]["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n["key"].as_str().map(str::to_owned))
+        .collect();
+    let got: BTreeSet<String> = records(&critical)
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+    assert!(!want.is_empty());
+    assert_eq!(got, want);
+    let (status, _, _) = get(&app, "/export/services.csv?risk=HIGH", None).await;
+    assert_eq!(status, 400, "a filter services do not have");
+}
