@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entity::{change, person, project, release, service, service_dependency};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -21,16 +22,12 @@ pub const CHUNK: u64 = 1000;
 
 /// One kind of row an export streams.
 pub trait Exported: HasId + Sized + Send + Sync {
-    /// The filter choosing the rows.
-    type Filter: Send + Sync;
+    /// The filter choosing the rows: the one of the GraphQL list, at its root.
+    type Filter: Filter<Entity: EntityTrait<Model = Self>>;
+    /// The root scope of the filter.
+    const ROOT: <Self::Filter as Filter>::Scope;
     /// The CSV header.
     const HEADER: &'static [&'static str];
-    /// Up to [`CHUNK`] rows matching `filter` with an id above `after`, by id.
-    fn fetch(
-        db: &DatabaseConnection,
-        filter: &Self::Filter,
-        after: i64,
-    ) -> impl Future<Output = AppResult<Vec<Self>>> + Send;
     /// Writes `rows`, looking up what they reference once per chunk.
     fn write(
         db: &DatabaseConnection,
@@ -38,13 +35,6 @@ pub trait Exported: HasId + Sized + Send + Sync {
         out: &mut csv::Writer<Vec<u8>>,
     ) -> impl Future<Output = AppResult<()>> + Send;
 }
-
-/// An export of the changes matching a filter, in creation (id) order.
-pub type ChangeExport = Export<change::Model>;
-/// An export of the releases matching a filter, in creation (id) order.
-pub type ReleaseExport = Export<release::Model>;
-/// An export of the services matching a filter, in creation (id) order.
-pub type ServiceExport = Export<service::Model>;
 
 /// Where an export stands between chunks.
 pub struct Export<T: Exported> {
@@ -72,7 +62,7 @@ impl<T: Exported> Export<T> {
         if self.done {
             return Ok(None);
         }
-        let rows = T::fetch(&self.db, &self.filter, self.after).await?;
+        let rows = next_rows(&self.db, &self.filter, T::ROOT, self.after).await?;
         self.done = (rows.len() as u64) < CHUNK;
         let mut out = csv::Writer::from_writer(Vec::with_capacity(rows.len() * 200));
         if !self.started {
@@ -97,17 +87,18 @@ fn time(t: Option<DateTime<Utc>>) -> String {
     t.map(|t| t.to_rfc3339()).unwrap_or_default()
 }
 
-/// Up to [`CHUNK`] rows of `E` matching `condition` with an `id` above `after`, by id.
-async fn next_rows<E: EntityTrait>(
+/// Up to [`CHUNK`] rows matching `filter` in `scope` with an `id` above `after`, by id.
+async fn next_rows<F: Filter>(
     db: &DatabaseConnection,
-    condition: Condition,
-    id: E::Column,
+    filter: &F,
+    scope: F::Scope,
     after: i64,
-) -> AppResult<Vec<E::Model>> {
-    Ok(E::find()
-        .filter(condition)
-        .filter(id.gt(after))
-        .order_by_asc(id)
+) -> AppResult<Vec<<F::Entity as EntityTrait>::Model>> {
+    let id = Expr::col((Alias::new(F::TABLE), Alias::new("id")));
+    Ok(F::Entity::find()
+        .filter(filter.condition(scope))
+        .filter(id.clone().gt(after))
+        .order_by(id, Order::Asc)
         .limit(CHUNK)
         .all(db)
         .await?)
@@ -149,21 +140,8 @@ const CHANGE_HEADER: [&str; 19] = [
 
 impl Exported for change::Model {
     type Filter = ChangeFilter;
+    const ROOT: ChangeScope = ChangeScope::Root;
     const HEADER: &'static [&'static str] = &CHANGE_HEADER;
-
-    async fn fetch(
-        db: &DatabaseConnection,
-        filter: &ChangeFilter,
-        after: i64,
-    ) -> AppResult<Vec<Self>> {
-        next_rows::<change::Entity>(
-            db,
-            filter.condition(ChangeScope::Root),
-            change::Column::Id,
-            after,
-        )
-        .await
-    }
 
     async fn write(
         db: &DatabaseConnection,
@@ -231,21 +209,8 @@ const RELEASE_HEADER: [&str; 12] = [
 
 impl Exported for release::Model {
     type Filter = ReleaseFilter;
+    const ROOT: ReleaseScope = ReleaseScope::Root;
     const HEADER: &'static [&'static str] = &RELEASE_HEADER;
-
-    async fn fetch(
-        db: &DatabaseConnection,
-        filter: &ReleaseFilter,
-        after: i64,
-    ) -> AppResult<Vec<Self>> {
-        next_rows::<release::Entity>(
-            db,
-            filter.condition(ReleaseScope::Root),
-            release::Column::Id,
-            after,
-        )
-        .await
-    }
 
     async fn write(
         db: &DatabaseConnection,
@@ -302,21 +267,8 @@ const SERVICE_HEADER: [&str; 10] = [
 
 impl Exported for service::Model {
     type Filter = ServiceFilter;
+    const ROOT: ServiceScope = ServiceScope::Root;
     const HEADER: &'static [&'static str] = &SERVICE_HEADER;
-
-    async fn fetch(
-        db: &DatabaseConnection,
-        filter: &ServiceFilter,
-        after: i64,
-    ) -> AppResult<Vec<Self>> {
-        next_rows::<service::Entity>(
-            db,
-            filter.condition(ServiceScope::Root),
-            service::Column::Id,
-            after,
-        )
-        .await
-    }
 
     /// The dependency columns list service keys in key order, separated by spaces (keys
     /// hold none).

@@ -9,7 +9,9 @@ use actix_web::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::{InputType, Name, Value};
 
-use super::csv::{ChangeExport, Export, Exported, ReleaseExport, ServiceExport};
+use entity::{change, release, service};
+
+use super::csv::{Export, Exported};
 use super::{AppState, admit, error_response, refused};
 use crate::error::AppError;
 use crate::graphql::inputs::{ChangeFilter, ReleaseFilter, ServiceFilter};
@@ -115,21 +117,35 @@ fn csv_response<T: Exported + 'static>(file: &'static str, export: Export<T>) ->
         .streaming(body)
 }
 
+/// Streams the rows of `T` matching the filter the query parameters give (each one of
+/// `known`), parsed as GraphQL input `I` and resolved by `resolve`, as `file`.
+async fn export<T, I>(
+    state: &AppState,
+    http: &HttpRequest,
+    params: &[(String, String)],
+    (file, known): (&'static str, &[&str]),
+    resolve: impl FnOnce(I) -> Result<T::Filter, AppError>,
+) -> HttpResponse
+where
+    T: Exported + 'static,
+    I: InputType,
+{
+    if let Err(err) = admit(state, http, 1).await {
+        return refused(err);
+    }
+    match filter::<I>(params, known).and_then(resolve) {
+        Ok(f) => csv_response(file, Export::<T>::new(state.db.clone(), f)),
+        Err(e) => error_response(StatusCode::BAD_REQUEST, e),
+    }
+}
+
 pub async fn changes_csv(
     state: web::Data<AppState>,
     http: HttpRequest,
     params: web::Query<Vec<(String, String)>>,
 ) -> HttpResponse {
-    if let Err(err) = admit(&state, &http, 1).await {
-        return refused(err);
-    }
-    let filter = match filter::<ChangeFilter>(&params, &CHANGE_PARAMS).and_then(|f| f.resolve(None))
-    {
-        Ok(f) => f,
-        Err(e) => return error_response(StatusCode::BAD_REQUEST, e),
-    };
-    let export = ChangeExport::new(state.db.clone(), filter);
-    csv_response("changes.csv", export)
+    let file = ("changes.csv", &CHANGE_PARAMS[..]);
+    export::<change::Model, ChangeFilter>(&state, &http, &params, file, |f| f.resolve(None)).await
 }
 
 pub async fn releases_csv(
@@ -137,15 +153,9 @@ pub async fn releases_csv(
     http: HttpRequest,
     params: web::Query<Vec<(String, String)>>,
 ) -> HttpResponse {
-    if let Err(err) = admit(&state, &http, 1).await {
-        return refused(err);
-    }
-    let filter = match filter::<ReleaseFilter>(&params, &RELEASE_PARAMS).and_then(|f| f.resolve()) {
-        Ok(f) => f,
-        Err(e) => return error_response(StatusCode::BAD_REQUEST, e),
-    };
-    let export = ReleaseExport::new(state.db.clone(), filter);
-    csv_response("releases.csv", export)
+    let file = ("releases.csv", &RELEASE_PARAMS[..]);
+    export::<release::Model, ReleaseFilter>(&state, &http, &params, file, ReleaseFilter::resolve)
+        .await
 }
 
 pub async fn services_csv(
@@ -153,13 +163,7 @@ pub async fn services_csv(
     http: HttpRequest,
     params: web::Query<Vec<(String, String)>>,
 ) -> HttpResponse {
-    if let Err(err) = admit(&state, &http, 1).await {
-        return refused(err);
-    }
-    let filter = match filter::<ServiceFilter>(&params, &SERVICE_PARAMS).and_then(|f| f.resolve()) {
-        Ok(f) => f,
-        Err(e) => return error_response(StatusCode::BAD_REQUEST, e),
-    };
-    let export = ServiceExport::new(state.db.clone(), filter);
-    csv_response("services.csv", export)
+    let file = ("services.csv", &SERVICE_PARAMS[..]);
+    export::<service::Model, ServiceFilter>(&state, &http, &params, file, ServiceFilter::resolve)
+        .await
 }
