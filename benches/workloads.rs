@@ -24,6 +24,11 @@
 //! - **W5 change metrics** (not run by default): `changeMetrics` over all 20,000 changes,
 //!   every figure (counts, rates, mean / median / 90th percentile lead time).
 //! - **W6 change trend** (not run by default): the same with a monthly trend.
+//! - **W7 blast radius**: everything a change to the platform service `svc-00001` (one of
+//!   the 20 most depended on) reaches through its dependents, 5 edges deep, with paths,
+//!   criticalities, offerings and consumer groups.
+//! - **W8 transitive schedule**: `changeSchedule(transitive: true)` over one week (about
+//!   200 changes) with its conflicts, same-service and through dependencies (3 edges).
 //! - **E1 CSV export** (not run by default): `GET /export/changes.csv` of all 20,000 changes,
 //!   read as it streams (a request is the whole file); the row's peak RSS shows whether the
 //!   server's memory stays flat.
@@ -66,6 +71,18 @@ const W6: &str = r#"query W6 {
     successRate standardChangeRatio emergencyChangeRatio
     meanLeadTimeHours leadTimeP50Hours leadTimeP90Hours
     trend(interval: MONTH) { start metrics { total successRate leadTimeP50Hours } } }
+}"#;
+
+const W7: &str = r#"query W7 {
+  service(key: "svc-00001") { blastRadius(depth: 5) {
+    services { key distance path service { name criticality } }
+    offerings { key name } consumerGroups highestCriticality } }
+}"#;
+
+const W8: &str = r#"query W8 {
+  changeSchedule(from: "2025-07-07T00:00:00Z", to: "2025-07-14T00:00:00Z", transitive: true) {
+    changes { number plannedStart plannedEnd }
+    conflicts { first { number } second { number } service { key } reason path overlapStart } }
 }"#;
 
 const W3: &str = r#"query W3($after: String) {
@@ -189,6 +206,8 @@ async fn request(ctx: &Ctx, workload: &str, cur: &mut Cursor) -> Result<(), Stri
         "W2" => ctx.send(&ctx.reader, W2, json!({})).await.map(drop),
         "W5" => ctx.send(&ctx.reader, W5, json!({})).await.map(drop),
         "W6" => ctx.send(&ctx.reader, W6, json!({})).await.map(drop),
+        "W7" => ctx.send(&ctx.reader, W7, json!({})).await.map(drop),
+        "W8" => ctx.send(&ctx.reader, W8, json!({})).await.map(drop),
         "E1" => ctx.export().await.map(drop),
         "W3" => {
             let data = ctx
@@ -351,6 +370,26 @@ async fn main() {
         "\n## {engine}: synthetic scale 1 — {loaded} (the seed command took {load_secs:.1} s)"
     );
     println!("W1 answer: {} KB", w1.len() / 1024);
+    if o.workloads.iter().any(|w| w == "W7" || w == "W8") {
+        let w7 = ctx.json(&reader, W7, json!({})).await.expect("W7");
+        let w8 = ctx.json(&reader, W8, json!({})).await.expect("W8");
+        let count = |v: &Value| v.as_array().map_or(0, Vec::len);
+        let radius = &w7["service"]["blastRadius"];
+        let conflicts = &w8["changeSchedule"]["conflicts"];
+        let through = conflicts
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|c| c["reason"] == "DEPENDENCY")
+            .count();
+        println!(
+            "W7 answer: {} services reached, {} offerings; W8 answer: {} changes, {} conflicts ({through} through dependencies)",
+            count(&radius["services"]),
+            count(&radius["offerings"]),
+            count(&w8["changeSchedule"]["changes"]),
+            count(conflicts),
+        );
+    }
     if o.workloads.iter().any(|w| w == "E1") {
         server.reset_peak();
         let before = server.peak_mb();

@@ -16,7 +16,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use crate::domain::ActorRoles;
 use crate::error::AppError;
 use crate::store::blackouts::{self, Exposure, Freeze};
-use crate::store::graph::{self, FailureHistory, Origin, Radius};
+use crate::store::graph::{self, FailureHistory, Origin, Radius, Steps};
 use crate::store::listing::{Filter, List};
 use crate::store::lookup::{self, Children, HasId, Tally, Upcoming};
 use crate::store::page::{self, ModelOf, PageRows};
@@ -719,6 +719,47 @@ impl Loader<FailuresAround> for Loaders {
         Ok(ids
             .into_iter()
             .map(|id| (FailuresAround(id), found.remove(&id).unwrap_or_default()))
+            .collect())
+    }
+}
+
+/// The steps back along shortest paths in a blast radius (the radius rides along; the
+/// blast names it).
+#[derive(Clone, Debug)]
+pub struct StepsOf {
+    pub blast: Blast,
+    pub radius: Arc<Radius>,
+}
+
+impl PartialEq for StepsOf {
+    fn eq(&self, other: &Self) -> bool {
+        self.blast == other.blast
+    }
+}
+
+impl Eq for StepsOf {}
+
+impl Hash for StepsOf {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.blast.hash(state);
+    }
+}
+
+impl Loader<StepsOf> for Loaders {
+    type Value = Arc<Steps>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[StepsOf]) -> Result<HashMap<StepsOf, Arc<Steps>>, LoadError> {
+        let ids: Vec<i64> = keys
+            .iter()
+            .flat_map(|k| k.radius.ids())
+            .collect::<std::collections::BTreeSet<i64>>()
+            .into_iter()
+            .collect();
+        let depends_on = graph::depends_on(&self.db, &ids).await.map_err(shared)?;
+        Ok(keys
+            .iter()
+            .map(|k| (k.clone(), Arc::new(k.radius.steps(&depends_on))))
             .collect())
     }
 }

@@ -9,7 +9,7 @@
 use std::collections::{HashMap, HashSet};
 
 use entity::enums::Criticality;
-use entity::service_offering;
+use entity::{service, service_offering};
 use sea_orm::{ConnectionTrait, Statement};
 
 use super::page::id_in_sql;
@@ -32,15 +32,26 @@ pub enum Origin {
 /// A service a walk reached.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reached {
-    pub service_id: i64,
-    pub key: String,
-    pub criticality: Criticality,
+    /// The whole row, so the service's fields need no other statement.
+    pub service: service::Model,
     /// Shortest number of dependency edges from an origin service (0: an origin itself).
     pub distance: u32,
-    /// The service one step closer to the origin on a shortest path (the lowest id among
-    /// equals, so the path is stable); `None` for an origin service.
-    pub via: Option<i64>,
 }
+
+impl Reached {
+    pub fn id(&self) -> i64 {
+        self.service.id
+    }
+    pub fn key(&self) -> &str {
+        &self.service.key
+    }
+    pub fn criticality(&self) -> Criticality {
+        self.service.criticality
+    }
+}
+
+/// The step back along a shortest path, by service (see [`Radius::steps`]).
+pub type Steps = HashMap<i64, i64>;
 
 /// Every service a change to an origin may reach, each once.
 #[derive(Clone, Debug, Default)]
@@ -53,11 +64,11 @@ pub struct Radius {
 
 impl Radius {
     fn new(depth: u32, mut services: Vec<Reached>) -> Self {
-        services.sort_by(|a, b| (a.distance, &a.key).cmp(&(b.distance, &b.key)));
+        services.sort_by(|a, b| (a.distance, a.key()).cmp(&(b.distance, b.key())));
         let index = services
             .iter()
             .enumerate()
-            .map(|(i, r)| (r.service_id, i))
+            .map(|(i, r)| (r.id(), i))
             .collect();
         Self {
             depth,
@@ -81,17 +92,33 @@ impl Radius {
         self.index.get(&service_id).map(|&i| &self.services[i])
     }
 
+    /// For each service reached, the service one step closer to an origin on a shortest
+    /// path: among those it depends on (`depends_on`, see [`depends_on`]) one a step
+    /// closer, the lowest id, so paths are stable.
+    pub fn steps(&self, depends_on: &HashMap<i64, Vec<i64>>) -> Steps {
+        self.reached()
+            .filter_map(|r| {
+                let closer = depends_on
+                    .get(&r.id())?
+                    .iter()
+                    .filter(|d| self.get(**d).is_some_and(|v| v.distance + 1 == r.distance))
+                    .min()?;
+                Some((r.id(), *closer))
+            })
+            .collect()
+    }
+
     /// The keys of one shortest path from an origin service to `service_id` (both ends
-    /// included); empty when the service is not in the radius.
-    pub fn path(&self, service_id: i64) -> Vec<String> {
+    /// included), through `steps`; empty when the service is not in the radius.
+    pub fn path(&self, service_id: i64, steps: &Steps) -> Vec<String> {
         let mut out = Vec::new();
         let mut at = self.get(service_id);
         while let Some(r) = at {
-            out.push(r.key.clone());
+            out.push(r.service.key.clone());
             // Each step back is one closer to the origin, so this ends.
-            at = r
-                .via
-                .and_then(|v| self.get(v))
+            at = steps
+                .get(&r.id())
+                .and_then(|v| self.get(*v))
                 .filter(|v| v.distance < r.distance);
         }
         out.reverse();
@@ -100,18 +127,18 @@ impl Radius {
 
     /// Ids of every service in the radius, origins included.
     pub fn ids(&self) -> impl Iterator<Item = i64> + '_ {
-        self.services.iter().map(|r| r.service_id)
+        self.services.iter().map(Reached::id)
     }
 }
 
 /// The blast radius of each of `ids` (services or changes, by `origin`) to `depth` edges,
 /// in one statement whatever the number of origins and the size of the graph.
 ///
-/// The recursive part keeps `(origin, service, distance, via)` rows under `UNION`, which
-/// drops a row already found: a cycle can only add rows at a greater distance, and the
-/// depth bound stops those, so the walk ends on any graph. A final grouping keeps each
-/// service's shortest distance and the lowest `via` at that distance (only the origin rows,
-/// at distance 0, have none, so the engines' different places for NULL do not matter).
+/// The recursive part keeps `(origin, service, distance)` rows under `UNION`, which drops
+/// a row already found: a cycle can only add rows at a greater distance, and the depth
+/// bound stops those, so the walk ends on any graph, after at most one row per service and
+/// distance. Each service then keeps its shortest distance and its row. Paths cost a
+/// statement of their own ([`depends_on`], [`Radius::steps`]), only when asked for.
 pub async fn blast_radius<C: ConnectionTrait>(
     db: &C,
     origin: Origin,
@@ -127,7 +154,7 @@ pub async fn blast_radius<C: ConnectionTrait>(
         Origin::Service => {
             let (cond, value) = id_in_sql("s.id", ids, backend, 1);
             (
-                format!("SELECT s.id, s.id, 0, CAST(NULL AS BIGINT) FROM service s WHERE {cond}"),
+                format!("SELECT s.id, s.id, 0 FROM service s WHERE {cond}"),
                 value,
             )
         }
@@ -135,8 +162,7 @@ pub async fn blast_radius<C: ConnectionTrait>(
             let (cond, value) = id_in_sql("cs.change_id", ids, backend, 1);
             (
                 format!(
-                    "SELECT cs.change_id, cs.service_id, 0, CAST(NULL AS BIGINT) \
-                     FROM change_service cs WHERE {cond}"
+                    "SELECT cs.change_id, cs.service_id, 0 FROM change_service cs WHERE {cond}"
                 ),
                 value,
             )
@@ -146,43 +172,63 @@ pub async fn blast_radius<C: ConnectionTrait>(
     // stays one prepared plan per depth.
     let depth = depth.min(MAX_DEPTH);
     let sql = format!(
-        "WITH RECURSIVE reach(origin, service_id, distance, via) AS ( \
+        "WITH RECURSIVE reach(origin, service_id, distance) AS ( \
            {seed} \
            UNION \
-           SELECT r.origin, d.service_id, r.distance + 1, r.service_id \
+           SELECT r.origin, d.service_id, r.distance + 1 \
            FROM reach r JOIN service_dependency d ON d.depends_on_id = r.service_id \
            WHERE r.distance < {depth} \
          ), \
          nearest AS ( \
-           SELECT origin, service_id, distance, via, ROW_NUMBER() OVER ( \
-             PARTITION BY origin, service_id ORDER BY distance, via) AS pick \
-           FROM reach \
+           SELECT origin, service_id, MIN(distance) AS distance FROM reach \
+           GROUP BY origin, service_id \
          ) \
-         SELECT n.origin AS origin, n.service_id AS service_id, s.key AS key, \
-                s.criticality AS criticality, n.distance AS distance, n.via AS via \
-         FROM nearest n JOIN service s ON s.id = n.service_id WHERE n.pick = 1"
+         SELECT s.*, n.origin AS __origin, n.distance AS __distance \
+         FROM nearest n JOIN service s ON s.id = n.service_id"
     );
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(backend, sql, [values]))
         .await?;
     let mut found: HashMap<i64, Vec<Reached>> = HashMap::new();
-    for row in rows {
-        let distance: i32 = row.try_get("", "distance")?;
+    let mut decoder = Decoder::<service::Model>::new(Columns::ALL);
+    for row in &rows {
+        let distance: i32 = row.try_get("", "__distance")?;
+        let distance = u32::try_from(distance)
+            .map_err(|_| AppError::Internal(format!("negative distance {distance}")))?;
         found
-            .entry(row.try_get("", "origin")?)
+            .entry(row.try_get("", "__origin")?)
             .or_default()
             .push(Reached {
-                service_id: row.try_get("", "service_id")?,
-                key: row.try_get("", "key")?,
-                criticality: row.try_get("", "criticality")?,
-                distance: u32::try_from(distance)
-                    .map_err(|_| AppError::Internal(format!("negative distance {distance}")))?,
-                via: row.try_get("", "via")?,
+                service: decoder.decode(row)?,
+                distance,
             });
     }
     for id in ids {
         let services = found.remove(id).unwrap_or_default();
         out.insert(*id, Radius::new(depth, services));
+    }
+    Ok(out)
+}
+
+/// The services each of `services` depends on, in one statement.
+pub async fn depends_on<C: ConnectionTrait>(
+    db: &C,
+    services: &[i64],
+) -> AppResult<HashMap<i64, Vec<i64>>> {
+    let mut out: HashMap<i64, Vec<i64>> = HashMap::new();
+    if services.is_empty() {
+        return Ok(out);
+    }
+    let backend = db.get_database_backend();
+    let (cond, value) = id_in_sql("service_id", services, backend, 1);
+    let sql = format!("SELECT service_id, depends_on_id FROM service_dependency WHERE {cond}");
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, [value]))
+        .await?;
+    for row in rows {
+        out.entry(row.try_get("", "service_id")?)
+            .or_default()
+            .push(row.try_get("", "depends_on_id")?);
     }
     Ok(out)
 }
@@ -279,13 +325,23 @@ pub async fn failure_history<C: ConnectionTrait>(
 mod tests {
     use super::*;
 
-    fn reached(id: i64, distance: u32, via: Option<i64>) -> Reached {
+    fn reached(id: i64, distance: u32) -> Reached {
+        let at = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
         Reached {
-            service_id: id,
-            key: format!("s{id}"),
-            criticality: Criticality::Low,
+            service: service::Model {
+                id,
+                key: format!("s{id}"),
+                name: format!("Service {id}"),
+                description: String::new(),
+                lifecycle: entity::enums::ServiceLifecycle::Live,
+                criticality: Criticality::Low,
+                owner_id: None,
+                created_at: at,
+                updated_at: at,
+                version: 1,
+                scope: None,
+            },
             distance,
-            via,
         }
     }
 
@@ -293,16 +349,16 @@ mod tests {
     fn a_path_runs_from_the_origin_to_the_service_through_each_step_back() {
         let radius = Radius::new(
             3,
-            vec![
-                reached(3, 2, Some(2)),
-                reached(1, 0, None),
-                reached(2, 1, Some(1)),
-            ],
+            vec![reached(3, 2), reached(1, 0), reached(2, 1), reached(4, 1)],
         );
-        assert_eq!(radius.path(3), ["s1", "s2", "s3"]);
-        assert_eq!(radius.path(1), ["s1"]);
-        assert!(radius.path(9).is_empty());
+        // 3 depends on 2 and 4 (both a step closer) and on 9 (outside): the lowest wins.
+        let depends_on = HashMap::from([(3, vec![9, 4, 2]), (2, vec![1]), (4, vec![1, 3])]);
+        let steps = radius.steps(&depends_on);
+        assert_eq!(steps, HashMap::from([(3, 2), (2, 1), (4, 1)]));
+        assert_eq!(radius.path(3, &steps), ["s1", "s2", "s3"]);
+        assert_eq!(radius.path(1, &steps), ["s1"]);
+        assert!(radius.path(9, &steps).is_empty());
         let order: Vec<i64> = radius.ids().collect();
-        assert_eq!(order, [1, 2, 3]);
+        assert_eq!(order, [1, 2, 4, 3]);
     }
 }

@@ -10,7 +10,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Statement,
 };
 
-use super::graph::Radius;
+use super::graph::{Radius, Reached};
 use crate::error::AppResult;
 
 /// Which changes a metrics request covers.
@@ -323,30 +323,34 @@ pub async fn conflicts<C: ConnectionTrait>(
 /// The conflicts through dependencies among `changes`: each pair of them not closed, with
 /// overlapping planned windows and no service in common, of which one touches a service in
 /// the other's blast radius (`radii`, by change), once, by the shortest path (the first
-/// change's way round, then the lowest keys, on a tie). Pairs sharing a service conflict
-/// on it already ([`conflicts`]). A change's services are the origins of its radius.
-pub fn dependency_conflicts(
+/// change's way round, then the lowest key of the service reached, on a tie). Pairs sharing
+/// a service conflict on it already ([`conflicts`]). A change's services are the origins of
+/// its radius. One statement for the paths, when there is a conflict.
+pub async fn dependency_conflicts<C: ConnectionTrait>(
+    db: &C,
     changes: &[change::Model],
     radii: &HashMap<i64, Radius>,
-) -> Vec<Conflict> {
+) -> AppResult<Vec<Conflict>> {
     let touched: HashMap<i64, Vec<i64>> = radii
         .iter()
-        .map(|(id, r)| (*id, r.origins().map(|o| o.service_id).collect()))
+        .map(|(id, r)| (*id, r.origins().map(Reached::id).collect()))
         .collect();
     let open: Vec<&change::Model> = changes
         .iter()
         .filter(|c| !OFF_SCHEDULE.contains(&c.status) && c.status != ChangeStatus::Closed)
         .collect();
     let services = |c: &change::Model| touched.get(&c.id).map(Vec::as_slice).unwrap_or_default();
-    // The shortest way `from`'s radius reaches a service `to` touches.
+    // The nearest service `to` touches in `from`'s radius: (distance, key, id, from).
     let reach = |from: &change::Model, to: &change::Model| {
         let radius = radii.get(&from.id)?;
         services(to)
             .iter()
-            .filter_map(|s| radius.get(*s).map(|r| (r.distance, radius.path(*s), *s)))
+            .filter_map(|s| radius.get(*s))
+            .map(|r| (r.distance, r.key().to_owned(), r.id(), from.id))
             .min()
     };
-    let mut out = Vec::new();
+    // (first, second, the service reached, the change whose radius reaches it).
+    let mut found = Vec::new();
     for (i, a) in open.iter().enumerate() {
         for b in &open[i + 1..] {
             let (first, second) = if a.id < b.id { (a, b) } else { (b, a) };
@@ -366,18 +370,39 @@ pub fn dependency_conflicts(
                 (Some(x), Some(y)) => Some(if y.0 < x.0 { y } else { x }),
                 (x, y) => x.or(y),
             };
-            if let Some((_, path, service_id)) = best {
-                out.push(Conflict {
-                    service_id,
-                    first: first.id,
-                    second: second.id,
-                    path,
-                });
+            if let Some((_, _, service_id, from)) = best {
+                found.push((first.id, second.id, service_id, from));
             }
         }
     }
+    if found.is_empty() {
+        return Ok(Vec::new());
+    }
+    let involved: std::collections::BTreeSet<i64> = found.iter().map(|f| f.3).collect();
+    let ids: Vec<i64> = involved
+        .iter()
+        .filter_map(|c| radii.get(c))
+        .flat_map(Radius::ids)
+        .collect();
+    let depends_on = super::graph::depends_on(db, &ids).await?;
+    let steps: HashMap<i64, _> = involved
+        .iter()
+        .filter_map(|c| Some((*c, radii.get(c)?.steps(&depends_on))))
+        .collect();
+    let mut out: Vec<Conflict> = found
+        .into_iter()
+        .map(|(first, second, service_id, from)| Conflict {
+            service_id,
+            first,
+            second,
+            path: match (radii.get(&from), steps.get(&from)) {
+                (Some(r), Some(s)) => r.path(service_id, s),
+                _ => Vec::new(),
+            },
+        })
+        .collect();
     out.sort_by_key(|c| (c.first, c.second));
-    out
+    Ok(out)
 }
 
 /// Sums counts by a key, in first-seen order.

@@ -69,7 +69,7 @@ impl ReportingQuery {
         if transitive {
             let ids: Vec<i64> = changes.iter().map(|c| c.id).collect();
             let radii = graph::blast_radius(db(ctx), Origin::Change, &ids, CHANGE_DEPTH).await?;
-            conflicts.extend(reporting::dependency_conflicts(&changes, &radii));
+            conflicts.extend(reporting::dependency_conflicts(db(ctx), &changes, &radii).await?);
         }
         let blackout_windows =
             blackouts::overlapping(db(ctx), from, to, services.as_deref()).await?;

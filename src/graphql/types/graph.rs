@@ -5,14 +5,14 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use async_graphql::{Context, Object, Result};
-use entity::{change, service};
+use entity::change;
 
 use super::{Service, ServiceOffering};
 use crate::domain::risk::{self, RiskInputs};
 use crate::error::AppError;
 use crate::graphql::enums::{Criticality, RiskLevel};
-use crate::graphql::loaders::{Blast, FailuresAround, OfferingsHolding};
-use crate::graphql::{loader, many, required};
+use crate::graphql::loader;
+use crate::graphql::loaders::{Blast, FailuresAround, OfferingsHolding, StepsOf};
 use crate::store::graph::{self, CHANGE_DEPTH, MAX_DEPTH, Origin, Radius, Reached};
 
 /// A depth argument between 1 and [`MAX_DEPTH`].
@@ -44,7 +44,11 @@ pub async fn blast_radius(
     depth: i32,
 ) -> Result<BlastRadius> {
     let depth = self::depth(depth)?;
-    Ok(BlastRadius(radius(ctx, origin, id, depth).await?))
+    let blast = Blast { origin, id, depth };
+    Ok(BlastRadius {
+        radius: radius(ctx, origin, id, depth).await?,
+        blast,
+    })
 }
 
 /// The offerings holding any service of `radius`, by id.
@@ -66,41 +70,48 @@ pub async fn offerings_in(
 /// on them, each once at its shortest distance, and the offerings and consumer groups
 /// that would feel it.
 #[derive(async_graphql::Description)]
-pub struct BlastRadius(pub Arc<Radius>);
+pub struct BlastRadius {
+    blast: Blast,
+    radius: Arc<Radius>,
+}
 
 #[Object(use_type_description)]
 impl BlastRadius {
     /// The most dependency edges followed from an origin.
     async fn depth(&self) -> i32 {
-        self.0.depth as i32
+        self.radius.depth as i32
     }
     /// Where the walk started: the service itself, or every service the change touches.
-    async fn origins(&self, ctx: &Context<'_>) -> Result<Vec<Service>> {
-        let ids = self.0.origins().map(|r| r.service_id);
-        Ok(many::<service::Entity>(ctx, ids)
-            .await?
-            .into_iter()
-            .map(Service)
-            .collect())
+    async fn origins(&self) -> Vec<Service> {
+        self.radius
+            .origins()
+            .map(|r| Service(r.service.clone()))
+            .collect()
     }
     /// Every service reached beyond the origins, each once, nearest first (by distance,
     /// then key). Cycles in the graph are walked once.
     async fn services(&self) -> Vec<ReachedService> {
-        self.0
-            .reached()
-            .map(|r| ReachedService {
-                reached: r.clone(),
-                radius: self.0.clone(),
+        self.radius
+            .services
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.distance > 0)
+            .map(|(at, _)| ReachedService {
+                at,
+                steps: StepsOf {
+                    blast: self.blast,
+                    radius: self.radius.clone(),
+                },
             })
             .collect()
     }
     /// The most critical service among the origins and the services reached.
     async fn highest_criticality(&self) -> Option<Criticality> {
-        highest(&self.0).map(|r| r.criticality.into())
+        highest(&self.radius).map(|r| r.criticality().into())
     }
     /// The offerings that hold an origin or a reached service, by creation.
     async fn offerings(&self, ctx: &Context<'_>) -> Result<Vec<ServiceOffering>> {
-        Ok(offerings_in(ctx, &self.0)
+        Ok(offerings_in(ctx, &self.radius)
             .await?
             .into_iter()
             .map(ServiceOffering)
@@ -109,7 +120,7 @@ impl BlastRadius {
     /// The target consumer groups of those offerings, each once, alphabetically: whom to
     /// tell.
     async fn consumer_groups(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        let groups: BTreeSet<String> = offerings_in(ctx, &self.0)
+        let groups: BTreeSet<String> = offerings_in(ctx, &self.radius)
             .await?
             .into_iter()
             .map(|o| o.target_consumer_group)
@@ -122,8 +133,8 @@ impl BlastRadius {
 fn highest(radius: &Radius) -> Option<&Reached> {
     radius.services.iter().max_by_key(|r| {
         (
-            r.criticality.rank(),
-            std::cmp::Reverse((r.distance, &r.key)),
+            r.criticality().rank(),
+            std::cmp::Reverse((r.distance, r.key())),
         )
     })
 }
@@ -131,33 +142,43 @@ fn highest(radius: &Radius) -> Option<&Reached> {
 /// A service in a blast radius: how far it is, and one shortest way there.
 #[derive(async_graphql::Description)]
 pub struct ReachedService {
-    reached: Reached,
-    radius: Arc<Radius>,
+    /// Its place in `steps.radius.services`.
+    at: usize,
+    steps: StepsOf,
+}
+
+impl ReachedService {
+    fn reached(&self) -> &Reached {
+        &self.steps.radius.services[self.at]
+    }
 }
 
 #[Object(use_type_description)]
 impl ReachedService {
     /// The service reached.
-    async fn service(&self, ctx: &Context<'_>) -> Result<Service> {
-        Ok(required::<service::Entity>(ctx, self.reached.service_id)
-            .await?
-            .into())
+    async fn service(&self) -> Service {
+        Service(self.reached().service.clone())
     }
-    /// Its key (as `service.key`, without loading the service).
+    /// Its key (as `service.key`).
     async fn key(&self) -> &str {
-        &self.reached.key
+        self.reached().key()
     }
     /// The fewest dependency edges from an origin to it (1: it depends on an origin).
     async fn distance(&self) -> i32 {
-        self.reached.distance as i32
+        self.reached().distance as i32
     }
     /// The keys of one shortest path, from an origin service to this one, both included.
-    async fn path(&self) -> Vec<String> {
-        self.radius.path(self.reached.service_id)
+    async fn path(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        let steps = loader(ctx)
+            .load_one(self.steps.clone())
+            .await
+            .map_err(AppError::from)?
+            .unwrap_or_default();
+        Ok(self.steps.radius.path(self.reached().id(), &steps))
     }
     /// How much the business depends on it.
     async fn criticality(&self) -> Criticality {
-        self.reached.criticality.into()
+        self.reached().criticality().into()
     }
 }
 
@@ -199,7 +220,7 @@ pub async fn assess(ctx: &Context<'_>, change: &change::Model) -> Result<RiskAss
     Ok(RiskAssessment(risk::assess(&RiskInputs {
         declared: change.risk,
         change_type: change.change_type,
-        highest: highest(&radius).map(|r| (r.criticality, r.key.clone(), r.distance)),
+        highest: highest(&radius).map(|r| (r.criticality(), r.key().to_owned(), r.distance)),
         offerings: offerings.len(),
         completed: history.completed,
         failed: history.failed,
