@@ -76,10 +76,17 @@ async fn an_emergency_change_may_be_scheduled_into_a_window_and_the_schedule_mar
         schedule["blackoutWindows"],
         json!([{ "id": frozen["id"], "name": "Year-end freeze" }])
     );
-    assert_eq!(
-        schedule["blackoutChanges"],
-        json!([{ "change": { "id": id }, "window": { "id": frozen["id"] } }])
+    // The emergency change is marked; so may be demo changes on the VPN that the demo's
+    // calendar (relative to today) puts in these days, scheduled before the window.
+    let marked = schedule["blackoutChanges"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        marked.contains(&json!({ "change": { "id": id }, "window": { "id": frozen["id"] } })),
+        "{marked:?}"
     );
+    assert!(marked.iter().all(|m| m["window"]["id"] == frozen["id"]));
     let email = service_id(&app, "email").await;
     let unrelated = app.data(q, json!({ "s": [email] })).await["changeSchedule"].clone();
     assert_eq!(
