@@ -118,6 +118,20 @@ impl async_graphql::Executor for Coded {
     }
 }
 
+/// A count argument (a page size, a depth) between 1 and `max`: above it LIMIT_EXCEEDED,
+/// below 1 BAD_USER_INPUT, each naming the argument.
+pub fn bounded(arg: &str, n: i32, max: u32) -> Result<u32, AppError> {
+    match u32::try_from(n) {
+        Ok(v @ 1..) if v <= max => Ok(v),
+        Ok(v @ 1..) => Err(AppError::LimitExceeded(format!(
+            "`{arg}` is {v}; at most {max} are allowed"
+        ))),
+        _ => Err(AppError::bad_input(format!(
+            "`{arg}` must be positive, not {n}"
+        ))),
+    }
+}
+
 /// The request's loader.
 pub fn loader<'a>(ctx: &Context<'a>) -> &'a AppLoader {
     ctx.data_unchecked::<Arc<AppLoader>>()

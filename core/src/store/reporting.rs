@@ -10,7 +10,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Statement,
 };
 
-use super::graph::{Radius, Reached};
+use super::graph::{CHANGE_DEPTH, Origin, Radius, Reached};
 use crate::error::AppResult;
 
 /// Which changes a metrics request covers.
@@ -322,22 +322,24 @@ pub async fn conflicts<C: ConnectionTrait>(
 
 /// The conflicts through dependencies among `changes`: each pair of them not closed, with
 /// overlapping planned windows and no service in common, of which one touches a service in
-/// the other's blast radius (`radii`, by change), once, by the shortest path (the first
+/// the other's blast radius, once, by the shortest path (the first
 /// change's way round, then the lowest key of the service reached, on a tie). Pairs sharing
 /// a service conflict on it already ([`conflicts`]). A change's services are the origins of
-/// its radius. One statement for the paths, when there is a conflict.
+/// its radius (to [`CHANGE_DEPTH`]). One statement for the radii of the open changes, and
+/// one for the paths when there is a conflict.
 pub async fn dependency_conflicts<C: ConnectionTrait>(
     db: &C,
     changes: &[change::Model],
-    radii: &HashMap<i64, Radius>,
 ) -> AppResult<Vec<Conflict>> {
-    let touched: HashMap<i64, Vec<i64>> = radii
-        .iter()
-        .map(|(id, r)| (*id, r.origins().map(Reached::id).collect()))
-        .collect();
     let open: Vec<&change::Model> = changes
         .iter()
         .filter(|c| !OFF_SCHEDULE.contains(&c.status) && c.status != ChangeStatus::Closed)
+        .collect();
+    let ids: Vec<i64> = open.iter().map(|c| c.id).collect();
+    let radii = super::graph::blast_radius(db, Origin::Change, &ids, CHANGE_DEPTH).await?;
+    let touched: HashMap<i64, Vec<i64>> = radii
+        .iter()
+        .map(|(id, r)| (*id, r.origins().map(Reached::id).collect()))
         .collect();
     let services = |c: &change::Model| touched.get(&c.id).map(Vec::as_slice).unwrap_or_default();
     // The nearest service `to` touches in `from`'s radius: (distance, key, id, from).

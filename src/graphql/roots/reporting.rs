@@ -7,7 +7,6 @@ use crate::error::AppError;
 use crate::graphql::db;
 use crate::graphql::ids::{Kind, decode, decode_opt};
 use crate::graphql::types::*;
-use crate::store::graph::{self, CHANGE_DEPTH, Origin};
 use crate::store::{blackouts, reporting};
 
 /// The part of `Query` for reporting and planning: change metrics and the forward schedule of change.
@@ -67,9 +66,7 @@ impl ReportingQuery {
         let changes = reporting::schedule(db(ctx), from, to, services.as_deref()).await?;
         let mut conflicts = reporting::conflicts(db(ctx), from, to, services.as_deref()).await?;
         if transitive {
-            let ids: Vec<i64> = changes.iter().map(|c| c.id).collect();
-            let radii = graph::blast_radius(db(ctx), Origin::Change, &ids, CHANGE_DEPTH).await?;
-            conflicts.extend(reporting::dependency_conflicts(db(ctx), &changes, &radii).await?);
+            conflicts.extend(reporting::dependency_conflicts(db(ctx), &changes).await?);
         }
         let blackout_windows =
             blackouts::overlapping(db(ctx), from, to, services.as_deref()).await?;

@@ -437,13 +437,7 @@ impl OfferingComponent {
 
 /// A list length between 1 and 100.
 fn upcoming_limit(first: i32) -> Result<u64> {
-    match first {
-        1..=100 => Ok(first as u64),
-        n if n > 100 => {
-            Err(AppError::LimitExceeded(format!("`first` is {n}; at most 100 are allowed")).into())
-        }
-        n => Err(AppError::bad_input(format!("`first` must be positive, not {n}")).into()),
-    }
+    Ok(u64::from(crate::graphql::bounded("first", first, 100)?))
 }
 
 wrapper!(

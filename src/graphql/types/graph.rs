@@ -15,18 +15,6 @@ use crate::graphql::loader;
 use crate::graphql::loaders::{Blast, FailuresAround, OfferingsHolding, StepsOf};
 use crate::store::graph::{self, CHANGE_DEPTH, MAX_DEPTH, Origin, Radius, Reached};
 
-/// A depth argument between 1 and [`MAX_DEPTH`].
-pub fn depth(depth: i32) -> Result<u32> {
-    match depth {
-        1..=10 => Ok(depth as u32),
-        n if n > MAX_DEPTH as i32 => Err(AppError::LimitExceeded(format!(
-            "`depth` is {n}; at most {MAX_DEPTH} is allowed"
-        ))
-        .into()),
-        n => Err(AppError::bad_input(format!("`depth` must be positive, not {n}")).into()),
-    }
-}
-
 /// The blast radius of a service or a change, through the request's loader.
 pub async fn radius(ctx: &Context<'_>, origin: Origin, id: i64, depth: u32) -> Result<Arc<Radius>> {
     Ok(loader(ctx)
@@ -43,7 +31,7 @@ pub async fn blast_radius(
     id: i64,
     depth: i32,
 ) -> Result<BlastRadius> {
-    let depth = self::depth(depth)?;
+    let depth = crate::graphql::bounded("depth", depth, MAX_DEPTH)?;
     let blast = Blast { origin, id, depth };
     Ok(BlastRadius {
         radius: radius(ctx, origin, id, depth).await?,
