@@ -53,6 +53,10 @@ pub async fn connect(
                     .busy_timeout(Duration::from_secs(5))
                     .create_if_missing(true)
                     .statement_cache_capacity(256)
+                    // sqlx hands rows from SQLite's thread to the task through a channel of
+                    // 50 by default: a thousand-row answer then wakes each side of it every
+                    // few rows. A deeper channel lets the engine's thread run ahead.
+                    .row_buffer_size(ROW_BUFFER)
             });
     } else {
         // sqlx, like libpq, uses TLS whenever the server offers it. To a server on this
@@ -79,6 +83,9 @@ pub async fn connect(
     });
     Ok((db, counter))
 }
+
+/// Rows SQLite's thread may read ahead of the task consuming them (see `connect`).
+const ROW_BUFFER: usize = 1024;
 
 /// Applies pending migrations.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {

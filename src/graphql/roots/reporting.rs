@@ -2,8 +2,9 @@
 
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
+use futures_util::try_join;
 
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
 use crate::graphql::db;
 use crate::graphql::ids::{Kind, decode, decode_opt};
 use crate::graphql::types::*;
@@ -63,16 +64,42 @@ impl ReportingQuery {
                     .collect::<Result<Vec<_>, _>>()
             })
             .transpose()?;
-        let changes = reporting::schedule(db(ctx), from, to, services.as_deref()).await?;
-        let mut conflicts = reporting::conflicts(db(ctx), from, to, services.as_deref()).await?;
-        if transitive {
-            conflicts.extend(reporting::dependency_conflicts(db(ctx), &changes).await?);
-        }
-        let blackout_windows =
-            blackouts::overlapping(db(ctx), from, to, services.as_deref()).await?;
-        let blackout_changes = blackouts::violations(db(ctx), &changes, &blackout_windows).await?;
-        let (releases, release_conflicts) =
-            reporting::release_schedule(db(ctx), from, to, services.as_deref()).await?;
+        // Only the parts the request selects are computed, and the independent ones at
+        // once: a schedule of conflicts alone need not read the releases or blackouts.
+        let look = ctx.look_ahead();
+        let wants = |field: &str| look.field(field).exists();
+        let (want_conflicts, want_windows, want_blackouts) = (
+            wants("conflicts"),
+            wants("blackoutWindows"),
+            wants("blackoutChanges"),
+        );
+        let want_changes = wants("changes") || want_blackouts || (transitive && want_conflicts);
+        let want_releases = wants("releases") || wants("releaseConflicts");
+        let services = services.as_deref();
+        let db = db(ctx);
+        let (changes, mut conflicts, blackout_windows, (releases, release_conflicts)) = try_join!(
+            when(want_changes, reporting::schedule(db, from, to, services)),
+            when(want_conflicts, reporting::conflicts(db, from, to, services)),
+            when(
+                want_windows || want_blackouts,
+                blackouts::overlapping(db, from, to, services)
+            ),
+            when(
+                want_releases,
+                reporting::release_schedule(db, from, to, services)
+            ),
+        )?;
+        let (dependency, blackout_changes) = try_join!(
+            when(
+                transitive && want_conflicts,
+                reporting::dependency_conflicts(db, &changes)
+            ),
+            when(
+                want_blackouts,
+                blackouts::violations(db, &changes, &blackout_windows)
+            ),
+        )?;
+        conflicts.extend(dependency);
         Ok(ChangeSchedule {
             changes,
             conflicts,
@@ -82,4 +109,9 @@ impl ReportingQuery {
             blackout_changes,
         })
     }
+}
+
+/// `part` when `wanted`, else its empty value without a statement.
+async fn when<T: Default>(wanted: bool, part: impl Future<Output = AppResult<T>>) -> AppResult<T> {
+    if wanted { part.await } else { Ok(T::default()) }
 }

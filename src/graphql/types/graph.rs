@@ -13,7 +13,7 @@ use crate::error::AppError;
 use crate::graphql::enums::{Criticality, RiskLevel};
 use crate::graphql::loader;
 use crate::graphql::loaders::{Blast, FailuresAround, OfferingsHolding, StepsOf};
-use crate::store::graph::{self, CHANGE_DEPTH, MAX_DEPTH, Origin, Radius, Reached};
+use crate::store::graph::{self, CHANGE_DEPTH, MAX_DEPTH, Origin, Radius, Reached, Steps};
 
 /// The blast radius of a service or a change, through the request's loader.
 pub async fn radius(ctx: &Context<'_>, origin: Origin, id: i64, depth: u32) -> Result<Arc<Radius>> {
@@ -78,20 +78,30 @@ impl BlastRadius {
     }
     /// Every service reached beyond the origins, each once, nearest first (by distance,
     /// then key). Cycles in the graph are walked once.
-    async fn services(&self) -> Vec<ReachedService> {
-        self.radius
+    async fn services(&self, ctx: &Context<'_>) -> Result<Vec<ReachedService>> {
+        let of = StepsOf {
+            blast: self.blast,
+            radius: self.radius.clone(),
+        };
+        // A radius may hold a thousand services: their paths come from one load here
+        // rather than a thousand trips through the loader, one per `path` field.
+        let steps = if ctx.look_ahead().field("path").exists() {
+            Some(steps(ctx, of.clone()).await?)
+        } else {
+            None
+        };
+        Ok(self
+            .radius
             .services
             .iter()
             .enumerate()
             .filter(|(_, r)| r.distance > 0)
             .map(|(at, _)| ReachedService {
                 at,
-                steps: StepsOf {
-                    blast: self.blast,
-                    radius: self.radius.clone(),
-                },
+                of: of.clone(),
+                steps: steps.clone(),
             })
-            .collect()
+            .collect())
     }
     /// The most critical service among the origins and the services reached.
     async fn highest_criticality(&self) -> Option<Criticality> {
@@ -127,17 +137,28 @@ fn highest(radius: &Radius) -> Option<&Reached> {
     })
 }
 
+/// The steps back along shortest paths of a radius, through the request's loader.
+async fn steps(ctx: &Context<'_>, of: StepsOf) -> Result<Arc<Steps>> {
+    Ok(loader(ctx)
+        .load_one(of)
+        .await
+        .map_err(AppError::from)?
+        .unwrap_or_default())
+}
+
 /// A service in a blast radius: how far it is, and one shortest way there.
 #[derive(async_graphql::Description)]
 pub struct ReachedService {
-    /// Its place in `steps.radius.services`.
+    /// Its place in `of.radius.services`.
     at: usize,
-    steps: StepsOf,
+    of: StepsOf,
+    /// The radius's steps, when the list loaded them for its `path` fields.
+    steps: Option<Arc<Steps>>,
 }
 
 impl ReachedService {
     fn reached(&self) -> &Reached {
-        &self.steps.radius.services[self.at]
+        &self.of.radius.services[self.at]
     }
 }
 
@@ -157,12 +178,11 @@ impl ReachedService {
     }
     /// The keys of one shortest path, from an origin service to this one, both included.
     async fn path(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        let steps = loader(ctx)
-            .load_one(self.steps.clone())
-            .await
-            .map_err(AppError::from)?
-            .unwrap_or_default();
-        Ok(self.steps.radius.path(self.reached().id(), &steps))
+        let steps = match &self.steps {
+            Some(steps) => steps.clone(),
+            None => steps(ctx, self.of.clone()).await?,
+        };
+        Ok(self.of.radius.path(self.reached().id(), &steps))
     }
     /// How much the business depends on it.
     async fn criticality(&self) -> Criticality {
