@@ -5,7 +5,7 @@ use std::net::TcpListener;
 
 use actix_cors::Cors;
 use actix_web::dev::Server;
-use actix_web::http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+use actix_web::http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderName, RETRY_AFTER};
 use actix_web::middleware::Condition;
 use actix_web::{App, HttpServer, web};
 use std::sync::Arc;
@@ -121,6 +121,7 @@ impl Application {
         let (operations, _) = crate::config::concurrent_operations(args.max_concurrent_operations);
         let connections = Arc::default();
         let state = AppState {
+            governance: governance.clone(),
             schema: graphql::build_schema(db.clone(), governance, limits),
             db: db.clone(),
             anonymous_read,
@@ -276,7 +277,12 @@ fn run(listener: TcpListener, state: AppState, site: Site) -> std::io::Result<Se
             .iter()
             .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
             .allowed_methods(["GET", "POST"])
-            .allowed_headers([AUTHORIZATION, CONTENT_TYPE, ACCEPT])
+            .allowed_headers([
+                AUTHORIZATION,
+                CONTENT_TYPE,
+                ACCEPT,
+                HeaderName::from_static(crate::http::DRY_RUN),
+            ])
             // A portal backs off as the server asks only if it can read the header.
             .expose_headers([RETRY_AFTER])
             .max_age(3600);

@@ -20,8 +20,8 @@ use crate::store::graph::{self, FailureHistory, Origin, Radius, Steps};
 use crate::store::listing::{Filter, List};
 use crate::store::lookup::{self, Children, HasId, Tally, Upcoming};
 use crate::store::page::{self, ModelOf, PageRows};
-use crate::store::relations;
 use crate::store::rows::{Columns, Decode};
+use crate::store::{Db, relations};
 
 /// The request's loader; resolvers reach it through [`loader`].
 pub type AppLoader = DataLoader<Loaders, HashMapCache>;
@@ -50,7 +50,7 @@ fn spawn_batch(batch: BoxFuture<'static, ()>) {
 
 /// Creates the loader of one request: keys asked for in the same few turns of the scheduler,
 /// and then within `delay`, share a statement.
-pub fn new_loader(db: DatabaseConnection, delay: Duration) -> Arc<AppLoader> {
+pub fn new_loader(db: Db, delay: Duration) -> Arc<AppLoader> {
     // A portal page easily needs the releases of over a thousand changes; one statement
     // for them all beats the default cap of 1,000 keys. Both engines take far more bound
     // parameters than this.
@@ -66,7 +66,7 @@ pub fn new_loader(db: DatabaseConnection, delay: Duration) -> Arc<AppLoader> {
 /// same change within the batching window cost one statement, and each event is resolved
 /// against the rows as they are now. Loaders hold no per-viewer state, so sharing is safe.
 pub fn shared_loader(db: DatabaseConnection, delay: Duration) -> Arc<AppLoader> {
-    let loader = new_loader(db, delay);
+    let loader = new_loader(Db::Pool(db), delay);
     loader.enable_all_cache(false);
     loader
 }
@@ -76,7 +76,7 @@ pub const MAX_BATCH: usize = 10_000;
 
 /// Handle to the database for the loader implementations.
 pub struct Loaders {
-    db: DatabaseConnection,
+    db: Db,
 }
 
 fn shared(err: AppError) -> LoadError {
@@ -482,7 +482,7 @@ pub struct UpcomingReleasesOf(pub i64, pub u64);
 
 /// Loads [`lookup::upcoming`] for keys `(offering, limit)`, one statement per limit.
 async fn upcoming<M: Decode + Send + Sync>(
-    db: &DatabaseConnection,
+    db: &Db,
     what: Upcoming,
     keys: impl Iterator<Item = (i64, u64)>,
 ) -> Result<HashMap<(i64, u64), Arc<Vec<M>>>, LoadError> {

@@ -18,6 +18,8 @@ use async_graphql::dataloader::Loader;
 use async_graphql::{Context, Schema};
 use sea_orm::{DatabaseConnection, EntityTrait};
 
+use crate::store::Db;
+
 use crate::domain::Governance;
 use crate::error::AppError;
 use crate::store::lookup::HasId;
@@ -48,7 +50,7 @@ pub fn build_schema(db: DatabaseConnection, governance: Governance, limits: Limi
         roots::Mutation::default(),
         roots::Subscription::default(),
     )
-    .data(db)
+    .data(Db::Pool(db))
     .data(governance)
     .limit_depth(limits.depth)
     .limit_complexity(limits.complexity);
@@ -142,9 +144,9 @@ pub fn gov<'a>(ctx: &Context<'a>) -> &'a Governance {
     ctx.data_unchecked::<Governance>()
 }
 
-/// The database connection pool.
-pub fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
-    ctx.data_unchecked::<DatabaseConnection>()
+/// The database: the pool, or the transaction of a dry run.
+pub fn db<'a>(ctx: &Context<'a>) -> &'a Db {
+    ctx.data_unchecked::<Db>()
 }
 
 /// Loads row `id` of `E` through the request's loader.

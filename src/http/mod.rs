@@ -11,7 +11,7 @@ mod metrics;
 mod rate;
 mod transport_ws;
 
-pub use graphql::{PersistedQueries, RequestLimits};
+pub use graphql::{DRY_RUN, PersistedQueries, RequestLimits};
 pub use live::LiveSettings;
 pub use metrics::Metrics;
 pub use rate::RateLimits;
@@ -24,6 +24,7 @@ use std::sync::Arc;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::auth::{self, TokenUse};
+use crate::domain::Governance;
 use crate::error::AppError;
 use crate::graphql::AppSchema;
 use crate::graphql::viewer::Viewer;
@@ -32,6 +33,8 @@ use crate::graphql::viewer::Viewer;
 #[derive(Clone)]
 pub struct AppState {
     pub schema: AppSchema,
+    /// The use cases, from which a request sent with `Dry-Run: true` opens its dry run.
+    pub governance: Governance,
     pub db: DatabaseConnection,
     /// Whether requests without a token may read.
     pub anonymous_read: bool,

@@ -246,6 +246,29 @@ impl TestApp {
         res.json().await.expect("a JSON body")
     }
 
+    /// POSTs a GraphQL document as `token` with extra request `headers`; returns the HTTP
+    /// status and the whole response.
+    pub async fn post_with(
+        &self,
+        token: &str,
+        headers: &[(&str, &str)],
+        query: &str,
+        variables: &Value,
+    ) -> (u16, Value) {
+        let mut req = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .bearer_auth(token)
+            .json(&json!({ "query": query, "variables": variables }));
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        let res = req.send().await.expect("request sent");
+        let status = res.status().as_u16();
+        assert_ne!(status, 500, "the server never answers 500");
+        (status, res.json().await.expect("a JSON body"))
+    }
+
     /// Runs an operation as `token` that must succeed; returns its `data`.
     pub async fn ok_as(&self, token: &str, query: &str, variables: Value) -> Value {
         let body = self.post_as(Some(token), query, variables).await;

@@ -13,6 +13,7 @@ mod change_rules;
 mod concurrency;
 mod decoding;
 mod dependencies;
+mod dry_run;
 mod errors;
 mod exports;
 mod fuzz;

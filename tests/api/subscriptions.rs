@@ -699,3 +699,42 @@ async fn graphql_transport_ws_pings_an_idle_client_with_the_protocols_ping_and_t
     }
     assert_eq!(answer["type"], "pong");
 }
+
+#[tokio::test]
+async fn a_dry_run_publishes_no_event() {
+    let app = spawn_app().await;
+    let requester = app.token("requester");
+    let vpn = service_id(&app, "vpn").await;
+    let mut watcher = open(&app, Some(&requester)).await;
+    subscribe(&mut watcher, "1", json!({ "service": vpn })).await;
+    until_subscribed(&app, 1).await;
+    let input = change_input(&app, "NORMAL", "LOW", json!({ "title": "Only tried" })).await;
+    let (_, dry) = app
+        .post_with(
+            &requester,
+            &[("Dry-Run", "true")],
+            "mutation($i: CreateChangeInput!) { createChange(input: $i) { title status } }",
+            &json!({ "i": input }),
+        )
+        .await;
+    assert_eq!(dry["data"]["createChange"]["status"], "DRAFT", "{dry}");
+    let real = draft(
+        &app,
+        &requester,
+        "NORMAL",
+        "LOW",
+        json!({ "title": "Done" }),
+    )
+    .await;
+    let first = event(&mut watcher).await;
+    let number = app
+        .data(
+            "query($id: ID!) { node(id: $id) { ... on Change { number } } }",
+            json!({ "id": real }),
+        )
+        .await;
+    assert_eq!(
+        first["change"]["number"], number["node"]["number"],
+        "the first event the watcher saw is the real run's, not the dry run's"
+    );
+}

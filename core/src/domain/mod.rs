@@ -40,6 +40,7 @@ pub use processes::{ApprovalRulePatch, ChangeModelPatch, NewApprovalRule};
 pub use releases::{NewRelease, ReleasePatch};
 
 use crate::error::{AppError, AppResult};
+use crate::store::Db;
 
 /// An update argument: absent leaves the field unchanged, explicit `null` clears it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -102,7 +103,7 @@ impl<T> Patch<T> {
 /// The service's use cases, over one database and one event bus.
 #[derive(Clone, Debug)]
 pub struct Governance {
-    db: DatabaseConnection,
+    db: Db,
     bus: EventBus,
     /// On SQLite, the queue of write transactions: the engine has one writer at a time, and
     /// a writer that finds the lock taken sleeps in its busy handler for up to a hundred
@@ -110,6 +111,8 @@ pub struct Governance {
     /// the last commits.
     writers: Option<Arc<tokio::sync::Mutex<()>>>,
     clock: Clock,
+    /// Use cases publish nothing: they run inside a [`DryRun`].
+    dry_run: bool,
 }
 
 impl Governance {
@@ -118,11 +121,36 @@ impl Governance {
         let writers = (db.get_database_backend() == sea_orm::DbBackend::Sqlite)
             .then(|| Arc::new(tokio::sync::Mutex::new(())));
         Self {
-            db,
+            db: Db::Pool(db),
             bus,
             writers,
             clock: Clock::system(),
+            dry_run: false,
         }
+    }
+
+    /// Opens a dry run of one request: every use case it runs sees the writes of the ones
+    /// before, runs every rule and write and answers as a real run would, and nothing of it
+    /// is stored, audited or published ([`DryRun::end`] rolls it all back). On SQLite the
+    /// dry run takes the writers' queue for its whole request, as the one writer.
+    pub async fn dry_run(&self) -> AppResult<DryRun> {
+        let Db::Pool(pool) = &self.db else {
+            return Err(AppError::Internal("a dry run inside a dry run".into()));
+        };
+        let turn = match &self.writers {
+            Some(queue) => Some(queue.clone().lock_owned().await),
+            None => None,
+        };
+        let txn = pool.begin_with_options(write_options()).await?;
+        Ok(DryRun {
+            governance: Self {
+                db: Db::DryRun(Arc::new(txn)),
+                writers: None,
+                dry_run: true,
+                ..self.clone()
+            },
+            _turn: turn,
+        })
     }
 
     /// The same use cases, reading the time from `clock` (a replayed history).
@@ -164,20 +192,56 @@ impl Governance {
             Some(queue) => Some(queue.clone().lock_owned().await),
             None => None,
         };
-        let txn = self
-            .db
-            .begin_with_options(TransactionOptions {
-                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-                ..Default::default()
-            })
-            .await?;
+        let txn = self.db.begin(write_options()).await?;
         Ok(Work {
             txn,
+            dry_run: self.dry_run,
             actor: *actor,
             now: self.clock.now(),
             events: Vec::new(),
             _turn: turn,
         })
+    }
+}
+
+/// How a use case's transaction starts. On SQLite it is `BEGIN IMMEDIATE`: writers queue
+/// for the lock up front instead of failing when they upgrade from reading, so only true
+/// conflicts (stale versions) surface as CONFLICT.
+fn write_options() -> TransactionOptions {
+    TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    }
+}
+
+/// A dry run of one request (see [`Governance::dry_run`]).
+pub struct DryRun {
+    governance: Governance,
+    /// On SQLite, the writers' queue, held until the end.
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl DryRun {
+    /// The use cases, inside the dry run.
+    pub fn governance(&self) -> &Governance {
+        &self.governance
+    }
+
+    /// The database as the dry run sees it, for the request's reads.
+    pub fn db(&self) -> &Db {
+        &self.governance.db
+    }
+
+    /// Rolls back everything the request wrote. Anything still holding the transaction
+    /// (it should be nothing once the request has been answered) rolls it back when dropped.
+    pub async fn end(self) -> AppResult<()> {
+        let Db::DryRun(txn) = self.governance.db else {
+            return Ok(());
+        };
+        if let Ok(txn) = Arc::try_unwrap(txn) {
+            txn.rollback().await?;
+        }
+        Ok(())
     }
 }
 
@@ -189,6 +253,8 @@ pub fn now() -> DateTime<Utc> {
 /// The open transaction of one use case, with the events it will publish on commit.
 pub(crate) struct Work {
     txn: DatabaseTransaction,
+    /// Part of a dry run: publishes nothing (see [`Governance::dry_run`]).
+    dry_run: bool,
     actor: Actor,
     now: DateTime<Utc>,
     events: Vec<DomainEvent>,
@@ -275,6 +341,12 @@ impl Work {
 
     /// Commits; the events reach subscribers only once the commit has succeeded.
     async fn commit(self, bus: &EventBus) -> AppResult<()> {
+        if self.dry_run {
+            // A savepoint released: the rest of the request sees the writes, the end of
+            // the dry run rolls them back, and the events die unpublished.
+            self.txn.commit().await?;
+            return Ok(());
+        }
         bus.before_commit(&self.txn, &self.events).await?;
         self.txn.commit().await?;
         bus.after_commit(self.events);

@@ -5,6 +5,7 @@
 //! independent of the number of rows it returns.
 
 pub mod blackouts;
+mod conn;
 pub mod graph;
 pub mod listing;
 pub mod lookup;
@@ -12,3 +13,5 @@ pub mod page;
 pub mod relations;
 pub mod reporting;
 pub mod rows;
+
+pub use conn::Db;

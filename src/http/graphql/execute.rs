@@ -13,6 +13,7 @@ use crate::error::AppError;
 use crate::graphql::loaders::new_loader;
 use crate::graphql::viewer::{RolesOnce, Viewer};
 use crate::http::{AppState, OperationSlots, admission_status, admit, error_body};
+use crate::store::Db;
 
 /// How one operation was answered.
 enum Reply {
@@ -143,6 +144,10 @@ async fn run(
             .observe(name.as_deref(), err.code(), Duration::ZERO);
         return Reply::Refused(media.request_error_status(), err);
     }
+    let dry_run = match dry_run(http) {
+        Ok(d) => d,
+        Err(err) => return Reply::Refused(media.request_error_status(), err),
+    };
     let viewer = match admitted {
         Some(viewer) => viewer,
         None => match admit(state, http, 1).await {
@@ -156,16 +161,50 @@ async fn run(
             AppError::Internal("the server is shutting down".into()),
         );
     };
+    // A dry run of a mutation: the whole operation, its writes and the reads of its
+    // answer, in one transaction rolled back at the end. (A query has nothing to undo.)
+    let dry_run = match dry_run && facts.as_ref().is_some_and(|f| f.mutation) {
+        true => match state.governance.dry_run().await {
+            Ok(session) => Some(session),
+            Err(err) => return Reply::Refused(StatusCode::OK, err),
+        },
+        false => None,
+    };
+    let mut request = request;
+    let db = match &dry_run {
+        // Query data comes before schema data: these replace the pool and the use cases.
+        Some(session) => {
+            request = request
+                .data(session.db().clone())
+                .data(session.governance().clone());
+            session.db().clone()
+        }
+        None => Db::Pool(state.db.clone()),
+    };
     let request = request
-        .data(new_loader(state.db.clone(), state.limits.loader_delay))
+        .data(new_loader(db, state.limits.loader_delay))
         .data(viewer)
         .data(RolesOnce::default())
         .data(crate::graphql::types::PolicyOnce::default());
     let started = Instant::now();
     let executed = tokio::time::timeout(state.limits.timeout, state.schema.execute(request)).await;
     let elapsed = started.elapsed();
+    let dried = dry_run.is_some();
+    if let Some(session) = dry_run
+        && let Err(err) = session.end().await
+    {
+        // The answer stands: the transaction is gone with its connection either way.
+        tracing::warn!(error = %err, "a dry run's rollback failed");
+    }
     let (status, body, outcome) = match executed {
-        Ok(response) => answer(media, response),
+        Ok(mut response) => {
+            if dried {
+                response
+                    .extensions
+                    .insert("dryRun".into(), async_graphql::Value::Boolean(true));
+            }
+            answer(media, response)
+        }
         Err(_) => {
             // Execution had started: an execution error, with `data` null, not a 4xx.
             let err = AppError::LimitExceeded(format!(
@@ -187,6 +226,28 @@ async fn run(
         );
     }
     Reply::Executed(status, body)
+}
+
+/// The request header asking for a dry run of a mutation (see [`DRY_RUN`]).
+pub const DRY_RUN: &str = "dry-run";
+
+/// Whether the request is a dry run: `Dry-Run: true` (or `false`, the default). Any other
+/// value is refused rather than guessed, since guessing wrong would write.
+fn dry_run(http: &HttpRequest) -> Result<bool, AppError> {
+    let Some(value) = http.headers().get(DRY_RUN) else {
+        return Ok(false);
+    };
+    match value
+        .to_str()
+        .map(|v| v.trim().to_ascii_lowercase())
+        .as_deref()
+    {
+        Ok("true") => Ok(true),
+        Ok("false") => Ok(false),
+        _ => Err(AppError::bad_input(
+            "the Dry-Run header must be `true` or `false`",
+        )),
+    }
 }
 
 /// The status, body and outcome (`ok` or the first error's code) of an executed request.

@@ -19,6 +19,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
 use serde_json::{Map, Value};
 
+pub use execute::DRY_RUN;
 pub use persisted::PersistedQueries;
 
 use super::AppState;
