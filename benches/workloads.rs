@@ -29,6 +29,11 @@
 //!   criticalities, offerings and consumer groups.
 //! - **W8 transitive schedule**: `changeSchedule(transitive: true)` over one week (about
 //!   200 changes) with its conflicts, same-service and through dependencies (3 edges).
+//! - **W10 portfolio diff** (not run by default): `portfolioDiff` over 30 days of the
+//!   audit trail (June 2025: about 2,800 events on about 980 objects), its first page of
+//!   100 objects with their field-level differences.
+//! - **W11 flow metrics** (not run by default): `flowMetrics` over all data, every figure
+//!   with the per-decider latencies, the candidates and the weekly trend.
 //! - **E1 CSV export** (not run by default): `GET /export/changes.csv` of all 20,000 changes,
 //!   read as it streams (a request is the whole file); the row's peak RSS shows whether the
 //!   server's memory stays flat.
@@ -83,6 +88,21 @@ const W8: &str = r#"query W8 {
   changeSchedule(from: "2025-07-07T00:00:00Z", to: "2025-07-14T00:00:00Z", transitive: true) {
     changes { number plannedStart plannedEnd }
     conflicts { first { number } second { number } service { key } reason path overlapStart } }
+}"#;
+
+const W10: &str = r#"query W10 {
+  portfolioDiff(from: "2025-06-01T00:00:00Z", to: "2025-07-01T00:00:00Z", first: 100) {
+    hasNextPage endCursor
+    nodes { entityType entityId events actions created deleted fields { field before after } } }
+}"#;
+
+const W11: &str = r#"query W11 {
+  flowMetrics { deployments deploymentsPerWeek completedChanges failedChanges changeFailureRate
+    leadTime { count p50Hours p90Hours } approvalLatency { count p50Hours p90Hours }
+    approvalLatencyByDecider { person { name } latency { count p50Hours p90Hours } }
+    riskCalibration { risk completed successful successRate }
+    standardChangeCandidates { service { key } category successfulRun lastSuccessAt }
+    weekly { weekStart deployments completedChanges failedChanges changeFailureRate } }
 }"#;
 
 const W3: &str = r#"query W3($after: String) {
@@ -208,6 +228,8 @@ async fn request(ctx: &Ctx, workload: &str, cur: &mut Cursor) -> Result<(), Stri
         "W6" => ctx.send(&ctx.reader, W6, json!({})).await.map(drop),
         "W7" => ctx.send(&ctx.reader, W7, json!({})).await.map(drop),
         "W8" => ctx.send(&ctx.reader, W8, json!({})).await.map(drop),
+        "W10" => ctx.send(&ctx.reader, W10, json!({})).await.map(drop),
+        "W11" => ctx.send(&ctx.reader, W11, json!({})).await.map(drop),
         "E1" => ctx.export().await.map(drop),
         "W3" => {
             let data = ctx

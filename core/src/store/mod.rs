@@ -6,7 +6,9 @@
 
 pub mod blackouts;
 mod conn;
+pub mod flow;
 pub mod graph;
+pub mod history;
 pub mod listing;
 pub mod lookup;
 pub mod page;

@@ -7,6 +7,9 @@ use crate::error::AppError;
 use crate::graphql::connection::{self, Conn};
 use crate::graphql::ids::{Kind, decode_opt};
 use crate::graphql::types::*;
+use crate::graphql::viewer::{Viewer, ViewerOf};
+use crate::graphql::{bounded, db};
+use crate::store::history::{self, DiffScope};
 use crate::store::listing::{self, AuditScope};
 
 /// The part of `Query` for the audit trail.
@@ -63,5 +66,58 @@ impl AuditQuery {
             connection::list(AuditScope::Root, filter, first, after, last, before)?,
         )
         .await
+    }
+
+    /// What changed in the portfolio between two instants, for a quarterly CAB or PMO
+    /// review: each object with audit events after `from` up to and including `to`, its
+    /// events folded into one field-level difference (as it stood at `from`, as it stands
+    /// at `to`), by type then creation, in pages. API tokens appear to ADMIN tokens only.
+    async fn portfolio_diff(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The start: the state at this instant is the `before`.")] from: DateTime<
+            Utc,
+        >,
+        #[graphql(desc = "The end: the state at this instant is the `after`.")] to: DateTime<Utc>,
+        #[graphql(desc = "Only objects of these GraphQL types, e.g. `[\"Change\", \"Service\"]`.")]
+        entity_types: Option<Vec<String>>,
+        #[graphql(desc = "At most this many objects (max 100; 20 when not given).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Objects after this cursor (a page's `endCursor`).")] after: Option<
+            String,
+        >,
+    ) -> Result<EntityDiffConnection> {
+        if from > to {
+            return Err(AppError::bad_input("`from` must not be after `to`").into());
+        }
+        if let Some(unknown) = entity_types
+            .iter()
+            .flatten()
+            .find(|t| Kind::from_name(t).is_none())
+        {
+            return Err(AppError::bad_input(format!(
+                "`entityTypes`: no type `{unknown}` is audited"
+            ))
+            .into());
+        }
+        let limit = bounded("first", first.unwrap_or(20), 100)? as usize;
+        let cursor = after.as_deref().map(decode_cursor).transpose()?;
+        let scope = DiffScope {
+            from,
+            to,
+            entity_types,
+            hidden: match Viewer::of(ctx).is_admin() {
+                true => Vec::new(),
+                false => vec![Kind::ApiToken.name().to_owned()],
+            },
+        };
+        let mut items = history::diff(db(ctx), &scope, cursor.as_ref(), limit as u64 + 1).await?;
+        let has_next_page = items.len() > limit;
+        items.truncate(limit);
+        Ok(EntityDiffConnection {
+            items,
+            has_next_page,
+        })
     }
 }

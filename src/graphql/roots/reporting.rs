@@ -8,7 +8,7 @@ use crate::error::{AppError, AppResult};
 use crate::graphql::db;
 use crate::graphql::ids::{Kind, decode, decode_opt};
 use crate::graphql::types::*;
-use crate::store::{blackouts, reporting};
+use crate::store::{blackouts, flow, reporting};
 
 /// The part of `Query` for reporting and planning: change metrics and the forward schedule of change.
 #[derive(Default)]
@@ -35,6 +35,37 @@ impl ReportingQuery {
         };
         let data = reporting::change_metrics(db(ctx), &scope).await?;
         Ok(ChangeMetrics(data, scope))
+    }
+
+    /// Flow metrics tied to governance over a period, optionally of one service or project:
+    /// deployment frequency, change failure rate, lead time, approval latency (overall and
+    /// per decider), risk calibration and standard-change candidates, with a weekly trend.
+    /// Each figure is one statement whatever the amount of data.
+    async fn flow_metrics(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Only events (deployments, completions, authorizations, decisions) at or after this time."
+        )]
+        from: Option<DateTime<Utc>>,
+        #[graphql(desc = "Only events at or before this time.")] to: Option<DateTime<Utc>>,
+        #[graphql(desc = "Only changes touching, and releases including, this service.")]
+        service_id: Option<ID>,
+        #[graphql(desc = "Only changes and releases of this project.")] project_id: Option<ID>,
+    ) -> Result<FlowMetrics> {
+        if let (Some(f), Some(t)) = (from, to)
+            && f > t
+        {
+            return Err(AppError::bad_input("`from` must not be after `to`").into());
+        }
+        let scope = flow::FlowScope {
+            from,
+            to,
+            service_id: decode_opt(service_id.as_ref(), Kind::Service, "serviceId")?,
+            project_id: decode_opt(project_id.as_ref(), Kind::Project, "projectId")?,
+        };
+        let data = flow::flow_metrics(db(ctx), &scope).await?;
+        Ok(FlowMetrics(data, scope))
     }
 
     /// The forward schedule of change: changes and releases planned in [from, to]

@@ -7,7 +7,9 @@ mod blackout;
 mod catalog;
 mod change;
 pub mod events;
+mod flow;
 mod graph;
+mod history;
 pub mod node;
 mod people;
 mod release;
@@ -22,7 +24,9 @@ pub use catalog::{
     OfferingComponent, Partner, Service, ServiceDependency, ServiceOffering, ServicePartner,
 };
 pub use change::{Approval, Change, ChangeModel, PolicyOnce, Project, StatusCount};
+pub use flow::FlowMetrics;
 pub use graph::{BlastRadius, ReachedService, RiskAssessment};
+pub use history::{EntityDiff, EntityDiffConnection, FieldDiff, decode_cursor};
 pub use node::Node;
 pub use people::{Person, Policy, Process, ProcessRoleAssignment};
 pub use release::Release;
