@@ -345,3 +345,22 @@ async fn a_failure_ends_a_run_and_an_empty_period_has_zeros_and_no_rates() {
         .await;
     assert_eq!(code, "BAD_USER_INPUT");
 }
+
+#[tokio::test]
+async fn flow_metrics_cost_the_same_statements_for_a_few_changes_or_more() {
+    let app = spawn_app().await;
+    let spent = async |app: &TestApp| {
+        let before = app.statements().await;
+        app.ok_as(&app.token("admin"), FLOW, json!({})).await;
+        app.statements().await - before
+    };
+    // The token's first use of the minute writes its `lastUsedAt`: not a figure's cost.
+    spent(&app).await;
+    let few = spent(&app).await;
+    complete_on_email(&app, "SUCCESSFUL", 6).await;
+    complete_on_email(&app, "BACKED_OUT", 1).await;
+    let more = spent(&app).await;
+    assert_eq!(few, more, "statements must not grow with the changes");
+    // The token, six figures, then the deciders and the candidates' services.
+    assert!(more <= 9, "flowMetrics took {more} statements");
+}
