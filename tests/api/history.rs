@@ -14,7 +14,11 @@ const DIFF: &str =
     hasNextPage endCursor
     nodes { entityType entityId events actions created deleted
       entity { __typename }
+      links { action link }
       fields { field before after } } } }";
+
+/// An object's field differences (name, before, after) and its link events' actions.
+type Diff = (Vec<(String, Value, Value)>, Vec<String>);
 
 const EVENTS: &str = "query($from: DateTime, $after: String) {
   auditEvents(from: $from, first: 100, after: $after) {
@@ -39,14 +43,10 @@ fn camel(s: &str) -> String {
 }
 
 /// The diff computed here from the audit events after `from`: per object, the fields whose
-/// value differs between the first event's `before` and the last one's `after`, with those
-/// values, the id and bookkeeping left out. References are compared by presence only (the diff shows
-/// them as global IDs, the images as row ids).
-async fn expected(
-    app: &TestApp,
-    admin: &str,
-    from: &str,
-) -> BTreeMap<(String, String), Vec<(String, Value, Value)>> {
+/// value differs between the first row event's `before` and the last one's `after`, with
+/// those values, the id and bookkeeping left out, and its link events. References are
+/// compared by presence only (the diff shows them as global IDs, the images as row ids).
+async fn expected(app: &TestApp, admin: &str, from: &str) -> BTreeMap<(String, String), Diff> {
     let mut events: Vec<Value> = Vec::new();
     let mut after = Value::Null;
     loop {
@@ -60,20 +60,32 @@ async fn expected(
         }
         after = conn["pageInfo"]["endCursor"].clone();
     }
-    let mut folded: BTreeMap<(String, String), (Value, Value)> = BTreeMap::new();
+    // Per object: the first row image before, the last after, and the link events (whose
+    // images, a link between two objects, hold no `id`).
+    type Ends = Option<(Value, Value)>;
+    let mut folded: BTreeMap<(String, String), (Ends, Vec<String>)> = BTreeMap::new();
     for e in events.iter().filter(|e| e["at"].as_str() > Some(from)) {
         let key = (
             e["entityType"].as_str().unwrap_or_default().to_owned(),
             e["entityId"].as_str().unwrap_or_default().to_owned(),
         );
-        let entry = folded
-            .entry(key)
-            .or_insert_with(|| (e["before"].clone(), Value::Null));
-        entry.1 = e["after"].clone();
+        let entry = folded.entry(key).or_default();
+        let is_row = e["before"].get("id").is_some() || e["after"].get("id").is_some();
+        if is_row {
+            let ends = entry
+                .0
+                .get_or_insert_with(|| (e["before"].clone(), Value::Null));
+            ends.1 = e["after"].clone();
+        } else {
+            entry
+                .1
+                .push(e["action"].as_str().unwrap_or_default().to_owned());
+        }
     }
     folded
         .into_iter()
-        .map(|(key, (before, after))| {
+        .map(|(key, (ends, links))| {
+            let (before, after) = ends.unwrap_or_default();
             let empty = serde_json::Map::new();
             let (b, a) = (
                 before.as_object().unwrap_or(&empty),
@@ -99,7 +111,7 @@ async fn expected(
                     (was != is).then(|| (camel(n), blank(was), blank(is)))
                 })
                 .collect();
-            (key, fields)
+            (key, (fields, links))
         })
         .collect()
 }
@@ -111,7 +123,7 @@ async fn served(
     from: &str,
     to: &str,
     first: i32,
-) -> BTreeMap<(String, String), Vec<(String, Value, Value)>> {
+) -> BTreeMap<(String, String), Diff> {
     let mut out = BTreeMap::new();
     let mut after = Value::Null;
     loop {
@@ -141,7 +153,16 @@ async fn served(
                 n["entityType"].as_str().unwrap_or_default().to_owned(),
                 n["entityId"].as_str().unwrap_or_default().to_owned(),
             );
-            assert!(out.insert(key, fields).is_none(), "each object once");
+            let links = n["links"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|l| l["action"].as_str().map(str::to_owned))
+                .collect();
+            assert!(
+                out.insert(key, (fields, links)).is_none(),
+                "each object once"
+            );
         }
         if page["hasNextPage"] != true {
             break;
@@ -163,6 +184,9 @@ async fn edit_the_portfolio(app: &TestApp) {
         json!({ "id": vpn }),
     )
     .await;
+    let depend = "mutation($s: ID!, $d: ID!) { addServiceDependency(serviceId: $s, dependsOnId: $d, kind: DATA) { kind } }";
+    let vars = json!({ "s": vpn, "d": service_id(app, "data-warehouse").await });
+    app.ok_as(&admin, depend, vars).await;
     let change = draft(app, &requester, "NORMAL", "LOW", json!({})).await;
     change_ok(
         app,

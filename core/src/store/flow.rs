@@ -314,7 +314,10 @@ async fn quantiles<C: ConnectionTrait>(
     for row in db.query_all_raw(b.statement(sql)).await? {
         let k: i64 = row.try_get("", "k")?;
         let (rn, n): (i64, i64) = (row.try_get("", "rn")?, row.try_get("", "n")?);
-        let h: Option<f64> = row.try_get("", "h")?;
+        // SQLite's julian days carry float noise (294.99999999 for 295 h): to the millisecond.
+        let h: Option<f64> = row
+            .try_get::<Option<f64>>("", "h")?
+            .map(|h| (h * 3_600_000.0).round() / 3_600_000.0);
         let q = out.entry(k).or_default();
         q.count = n;
         if rn == (n + 1) / 2 {

@@ -7,7 +7,9 @@
 use chrono::{DateTime, Utc};
 use entity::audit_event;
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Func, Order, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use std::collections::HashMap;
+
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Map, Value};
 
 use crate::error::AppResult;
@@ -15,6 +17,20 @@ use crate::error::AppResult;
 /// Fields a diff leaves out: the row's id (the entity's, which never changes) and what
 /// every write touches, which says only that something changed.
 const BOOKKEEPING: [&str; 3] = ["id", "updated_at", "version"];
+
+/// Actions whose images are a link between two objects (a release and a change, a service
+/// and a partner…), not the row of the object the event is filed under: a diff folds the
+/// row images and lists these events as they are.
+pub const LINK_ACTIONS: [&str; 8] = [
+    "CHANGE_ADDED",
+    "CHANGE_REMOVED",
+    "SERVICE_ADDED",
+    "SERVICE_REMOVED",
+    "PARTNER_LINKED",
+    "PARTNER_UNLINKED",
+    "DEPENDENCY_ADDED",
+    "DEPENDENCY_REMOVED",
+];
 
 /// Which entities a diff covers.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -50,6 +66,10 @@ pub struct EntityDiff {
     pub before: Option<Value>,
     /// Its image after the last event: `None` when it no longer exists.
     pub after: Option<Value>,
+    /// Only links changed: the row itself did not (`before` and `after` unknown, no fields).
+    pub unchanged_row: bool,
+    /// Links made or undone in the period (see [`LINK_ACTIONS`]), in order.
+    pub links: Vec<audit_event::Model>,
 }
 
 /// One field of an entity, at the start and at the end of a period.
@@ -69,7 +89,7 @@ impl EntityDiff {
 
     /// Gone by the end of the period.
     pub fn deleted(&self) -> bool {
-        self.after.is_none()
+        self.after.is_none() && !self.unchanged_row
     }
 
     /// The fields whose value differs between the start and the end of the period (all the
@@ -106,7 +126,8 @@ impl EntityDiff {
 
 /// A page of the entities with audit events in `scope`'s period, by entity type then id,
 /// after `cursor`, at most `limit`; two statements whatever the size of the trail (the
-/// entities with their first and last events, then those events' images).
+/// entities with their first and last row events, then those events' images with the
+/// page's link events).
 pub async fn diff<C: ConnectionTrait>(
     db: &C,
     scope: &DiffScope,
@@ -134,6 +155,12 @@ pub async fn diff<C: ConnectionTrait>(
                 ),
         );
     }
+    // The id of an event holding a row image; null for a link.
+    let row_event = Expr::case(
+        col(audit_event::Column::Action).is_not_in(LINK_ACTIONS),
+        col(audit_event::Column::Id),
+    )
+    .finally(Expr::null());
     let select = Query::select()
         .column(audit_event::Column::EntityType)
         .column(audit_event::Column::EntityId)
@@ -141,14 +168,8 @@ pub async fn diff<C: ConnectionTrait>(
             Func::count(col(audit_event::Column::Id)),
             Alias::new("events"),
         )
-        .expr_as(
-            Func::min(col(audit_event::Column::Id)),
-            Alias::new("first_id"),
-        )
-        .expr_as(
-            Func::max(col(audit_event::Column::Id)),
-            Alias::new("last_id"),
-        )
+        .expr_as(Func::min(row_event.clone()), Alias::new("first_id"))
+        .expr_as(Func::max(row_event), Alias::new("last_id"))
         .from(audit_event::Entity)
         .cond_where(cond)
         .group_by_col(audit_event::Column::EntityType)
@@ -164,38 +185,93 @@ pub async fn diff<C: ConnectionTrait>(
             row.try_get::<String>("", "entity_type")?,
             row.try_get::<i64>("", "entity_id")?,
             row.try_get::<i64>("", "events")?,
-            row.try_get::<i64>("", "first_id")?,
-            row.try_get::<i64>("", "last_id")?,
+            row.try_get::<Option<i64>>("", "first_id")?,
+            row.try_get::<Option<i64>>("", "last_id")?,
         ));
     }
     if page.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<i64> = page.iter().flat_map(|p| [p.3, p.4]).collect();
-    let events: std::collections::HashMap<i64, audit_event::Model> = audit_event::Entity::find()
-        .filter(audit_event::Column::Id.is_in(ids))
+    // The row images at both ends, and every link event of the page's objects in the period.
+    let ends: Vec<i64> = page.iter().flat_map(|p| [p.3, p.4]).flatten().collect();
+    let mut of_page = Condition::any();
+    for (ty, id, ..) in &page {
+        of_page = of_page.add(
+            Condition::all()
+                .add(audit_event::Column::EntityType.eq(ty.clone()))
+                .add(audit_event::Column::EntityId.eq(*id)),
+        );
+    }
+    let events = audit_event::Entity::find()
+        .filter(
+            Condition::any()
+                .add(audit_event::Column::Id.is_in(ends))
+                .add(
+                    Condition::all()
+                        .add(of_page)
+                        .add(audit_event::Column::Action.is_in(LINK_ACTIONS))
+                        .add(audit_event::Column::At.gt(scope.from))
+                        .add(audit_event::Column::At.lte(scope.to)),
+                ),
+        )
+        .order_by_asc(audit_event::Column::Id)
         .all(db)
-        .await?
-        .into_iter()
-        .map(|e| (e.id, e))
-        .collect();
-    Ok(page
-        .into_iter()
-        .filter_map(|(entity_type, entity_id, n, first, last)| {
-            let (first, last) = (events.get(&first)?, events.get(&last)?);
-            Some(EntityDiff {
+        .await?;
+    let by_id: HashMap<i64, &audit_event::Model> = events.iter().map(|e| (e.id, e)).collect();
+    let mut links: HashMap<(String, i64), Vec<audit_event::Model>> = HashMap::new();
+    for e in events
+        .iter()
+        .filter(|e| LINK_ACTIONS.contains(&e.action.as_str()))
+    {
+        links
+            .entry((e.entity_type.clone(), e.entity_id))
+            .or_default()
+            .push(e.clone());
+    }
+    let mut out = Vec::with_capacity(page.len());
+    for (entity_type, entity_id, n, first, last) in page {
+        let links = links
+            .remove(&(entity_type.clone(), entity_id))
+            .unwrap_or_default();
+        let (first, last) = (
+            first.and_then(|i| by_id.get(&i)),
+            last.and_then(|i| by_id.get(&i)),
+        );
+        // An object with only link events in the period kept its row as it was.
+        let (Some(first), Some(last)) = (first, last) else {
+            let (Some(a), Some(b)) = (links.first(), links.last()) else {
+                continue;
+            };
+            out.push(EntityDiff {
+                first_at: a.at,
+                last_at: b.at,
+                first_action: a.action.clone(),
+                last_action: b.action.clone(),
+                before: None,
+                after: None,
+                unchanged_row: true,
                 entity_type,
                 entity_id,
                 events: n,
-                first_at: first.at,
-                last_at: last.at,
-                first_action: first.action.clone(),
-                last_action: last.action.clone(),
-                before: first.before.clone(),
-                after: last.after.clone(),
-            })
-        })
-        .collect())
+                links,
+            });
+            continue;
+        };
+        out.push(EntityDiff {
+            first_at: Ord::min(first.at, links.first().map_or(first.at, |l| l.at)),
+            last_at: Ord::max(last.at, links.last().map_or(last.at, |l| l.at)),
+            first_action: first.action.clone(),
+            last_action: last.action.clone(),
+            before: first.before.clone(),
+            after: last.after.clone(),
+            unchanged_row: false,
+            entity_type,
+            entity_id,
+            events: n,
+            links,
+        });
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -214,6 +290,8 @@ mod tests {
             last_action: "X".into(),
             before,
             after,
+            unchanged_row: false,
+            links: Vec::new(),
         }
     }
 

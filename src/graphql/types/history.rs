@@ -60,10 +60,43 @@ impl EntityDiff {
     async fn deleted(&self) -> bool {
         self.0.deleted()
     }
+    /// Links to other objects made or undone in the period (a change added to a release, a
+    /// dependency recorded…), in order; they are not among `fields`.
+    async fn links(&self) -> Vec<LinkEvent> {
+        self.0.links.iter().cloned().map(LinkEvent).collect()
+    }
     /// The fields whose value at the end differs from the start, by name. The object's own
     /// `id` and row bookkeeping (`updatedAt`, `version`) are left out.
     async fn fields(&self) -> Vec<FieldDiff> {
         self.0.fields().into_iter().map(FieldDiff).collect()
+    }
+}
+
+/// A link between two objects made or undone.
+#[derive(async_graphql::Description)]
+pub struct LinkEvent(entity::audit_event::Model);
+
+#[Object(use_type_description)]
+impl LinkEvent {
+    /// What was done, e.g. `CHANGE_ADDED` or `DEPENDENCY_REMOVED`.
+    async fn action(&self) -> &str {
+        &self.0.action
+    }
+    /// When.
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+    /// The link, as made (or as it was, when undone): its fields by API name, references
+    /// as global IDs, e.g. `{"changeId": "Q2hhbmdlOjE", "releaseId": "UmVsZWFzZTox"}`.
+    async fn link(&self) -> Json<Value> {
+        let image = self.0.after.as_ref().or(self.0.before.as_ref());
+        let fields = image
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (camel(k), shown(k, v).map_or(Value::Null, |j| j.0)))
+            .collect();
+        Json(Value::Object(fields))
     }
 }
 
