@@ -29,6 +29,10 @@
 //!   criticalities, offerings and consumer groups.
 //! - **W8 transitive schedule**: `changeSchedule(transitive: true)` over one week (about
 //!   200 changes) with its conflicts, same-service and through dependencies (3 edges).
+//! - **W9 as of** (not run by default): `asOf` of a change at a past instant, with its
+//!   approvals and its release (with that release's changes), each as it stood then; the
+//!   harness makes the change through the API first (the synthetic set's own audit images
+//!   are partial), then moves it on.
 //! - **W10 portfolio diff** (not run by default): `portfolioDiff` over 30 days of the
 //!   audit trail (June 2025: about 2,800 events on about 980 objects), its first page of
 //!   100 objects with their field-level differences.
@@ -88,6 +92,12 @@ const W8: &str = r#"query W8 {
   changeSchedule(from: "2025-07-07T00:00:00Z", to: "2025-07-14T00:00:00Z", transitive: true) {
     changes { number plannedStart plannedEnd }
     conflicts { first { number } second { number } service { key } reason path overlapStart } }
+}"#;
+
+const W9: &str = r#"query W9($at: DateTime!, $n: String!) {
+  asOf(at: $at) { change(number: $n) { number title status version
+    approvals { decision decidedAt approver { name } }
+    releases { name status changes { number status } } } }
 }"#;
 
 const W10: &str = r#"query W10 {
@@ -153,6 +163,8 @@ struct Ctx {
     requester: String,
     manager: String,
     service: String,
+    /// W9's variables: the instant and the change.
+    w9: Value,
 }
 
 impl Ctx {
@@ -219,6 +231,36 @@ const LIFECYCLE: [&str; 6] = [
     "mutation($id: ID!) { closeChange(id: $id) { status } }",
 ];
 
+/// Makes W9's subject through the API: a change on `service`, submitted, approved and
+/// packaged into a release; returns the instant after that and the change's number, then
+/// schedules the change, so the instant is in the change's past.
+async fn as_of_subject(ctx: &Ctx, service: &str, releaser: &str) -> Value {
+    let create = "mutation($s: [ID!]!) { createChange(input: { title: \"As of\", category: APPLICATION, type: NORMAL, risk: LOW, serviceIds: $s }) { id number } }";
+    let c = ctx
+        .json(&ctx.requester, create, json!({ "s": [service] }))
+        .await
+        .expect("a change")["createChange"]
+        .clone();
+    let id = json!({ "id": c["id"] });
+    ctx.json(&ctx.requester, LIFECYCLE[0], id.clone())
+        .await
+        .expect("submitted");
+    ctx.json(&ctx.manager, LIFECYCLE[1], id.clone())
+        .await
+        .expect("approved");
+    let release = "mutation($c: ID!) { createRelease(input: { name: \"As of\", version: \"1\", type: PATCH, changeIds: [$c] }) { id } }";
+    ctx.json(releaser, release, json!({ "c": c["id"] }))
+        .await
+        .expect("a release");
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let at = chrono::Utc::now().to_rfc3339();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    ctx.json(&ctx.manager, LIFECYCLE[2], id)
+        .await
+        .expect("scheduled");
+    json!({ "at": at, "n": c["number"] })
+}
+
 /// Sends the next request of `workload`.
 async fn request(ctx: &Ctx, workload: &str, cur: &mut Cursor) -> Result<(), String> {
     match workload {
@@ -228,6 +270,7 @@ async fn request(ctx: &Ctx, workload: &str, cur: &mut Cursor) -> Result<(), Stri
         "W6" => ctx.send(&ctx.reader, W6, json!({})).await.map(drop),
         "W7" => ctx.send(&ctx.reader, W7, json!({})).await.map(drop),
         "W8" => ctx.send(&ctx.reader, W8, json!({})).await.map(drop),
+        "W9" => ctx.send(&ctx.reader, W9, ctx.w9.clone()).await.map(drop),
         "W10" => ctx.send(&ctx.reader, W10, json!({})).await.map(drop),
         "W11" => ctx.send(&ctx.reader, W11, json!({})).await.map(drop),
         "E1" => ctx.export().await.map(drop),
@@ -372,6 +415,7 @@ async fn main() {
         requester: requester.clone(),
         manager: manager.clone(),
         service: String::new(),
+        w9: Value::Null,
     };
     let service = probe
         .json(
@@ -386,7 +430,17 @@ async fn main() {
         .unwrap_or_default()
         .to_owned();
     let w1 = probe.send(&reader, W1, json!({})).await.expect("W1");
-    let ctx = Arc::new(Ctx { service, ..probe });
+    let w9 = if o.workloads.iter().any(|w| w == "W9") {
+        let releaser = token(&url, "person22@synthetic.example", "write");
+        as_of_subject(&probe, &service, &releaser).await
+    } else {
+        Value::Null
+    };
+    let ctx = Arc::new(Ctx {
+        service,
+        w9,
+        ..probe
+    });
 
     println!(
         "\n## {engine}: synthetic scale 1 — {loaded} (the seed command took {load_secs:.1} s)"

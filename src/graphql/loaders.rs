@@ -9,9 +9,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use entity::{change, process, process_role_assignment, release, service_offering};
+use chrono::{DateTime, Utc};
+use entity::{approval, change, process, process_role_assignment, release, service_offering};
 use futures_util::future::{BoxFuture, try_join_all};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::domain::ActorRoles;
 use crate::error::AppError;
@@ -21,7 +22,7 @@ use crate::store::listing::{Filter, List};
 use crate::store::lookup::{self, Children, HasId, Tally, Upcoming};
 use crate::store::page::{self, ModelOf, PageRows};
 use crate::store::rows::{Columns, Decode};
-use crate::store::{Db, relations};
+use crate::store::{Db, history, relations};
 
 /// The request's loader; resolvers reach it through [`loader`].
 pub type AppLoader = DataLoader<Loaders, HashMapCache>;
@@ -760,6 +761,125 @@ impl Loader<StepsOf> for Loaders {
         Ok(keys
             .iter()
             .map(|k| (k.clone(), Arc::new(k.radius.steps(&depends_on))))
+            .collect())
+    }
+}
+
+// ------------------------------------------------------------------ the portfolio as of an instant
+
+/// The row image of an object at an instant (see [`history::images_at`]).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ImageAt {
+    pub at: DateTime<Utc>,
+    pub entity_type: &'static str,
+    pub id: i64,
+}
+
+impl Loader<ImageAt> for Loaders {
+    /// `None`: deleted by then. Absent: not created yet.
+    type Value = Option<Arc<serde_json::Value>>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[ImageAt],
+    ) -> Result<HashMap<ImageAt, Option<Arc<serde_json::Value>>>, LoadError> {
+        let mut by_at: HashMap<DateTime<Utc>, Vec<(String, i64)>> = HashMap::new();
+        for k in keys {
+            by_at
+                .entry(k.at)
+                .or_default()
+                .push((k.entity_type.to_owned(), k.id));
+        }
+        let mut out = HashMap::new();
+        for (at, of) in by_at {
+            let images = history::images_at(&self.db, at, &of)
+                .await
+                .map_err(shared)?;
+            for k in keys.iter().filter(|k| k.at == at) {
+                if let Some(image) = images.get(&(k.entity_type.to_owned(), k.id)) {
+                    out.insert(k.clone(), image.clone().map(Arc::new));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Release membership at an instant: the releases of change `id` (`of_release` false) or
+/// the changes of release `id` (true).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MembersAt {
+    pub at: DateTime<Utc>,
+    pub of_release: bool,
+    pub id: i64,
+}
+
+impl Loader<MembersAt> for Loaders {
+    type Value = Arc<Vec<i64>>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[MembersAt],
+    ) -> Result<HashMap<MembersAt, Arc<Vec<i64>>>, LoadError> {
+        let mut out = HashMap::new();
+        let instants: std::collections::BTreeSet<_> = keys.iter().map(|k| k.at).collect();
+        for at in instants {
+            let of = |release: bool| -> Vec<i64> {
+                keys.iter()
+                    .filter(|k| k.at == at && k.of_release == release)
+                    .map(|k| k.id)
+                    .collect()
+            };
+            let pairs = history::memberships_at(&self.db, at, &of(true), &of(false))
+                .await
+                .map_err(shared)?;
+            for k in keys.iter().filter(|k| k.at == at) {
+                let members = pairs
+                    .iter()
+                    .filter_map(|&(release, change)| match k.of_release {
+                        true => (release == k.id).then_some(change),
+                        false => (change == k.id).then_some(release),
+                    })
+                    .collect();
+                out.insert(*k, Arc::new(members));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The approvals of a change recorded by an instant (approvals are never changed once
+/// written, so their rows are their history).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ApprovalsAt(pub DateTime<Utc>, pub i64);
+
+impl Loader<ApprovalsAt> for Loaders {
+    type Value = Arc<Vec<approval::Model>>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[ApprovalsAt],
+    ) -> Result<HashMap<ApprovalsAt, Arc<Vec<approval::Model>>>, LoadError> {
+        let changes: Vec<i64> = keys.iter().map(|k| k.1).collect();
+        let rows = approval::Entity::find()
+            .filter(approval::Column::ChangeId.is_in(changes))
+            .order_by_asc(approval::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(|e| shared(e.into()))?;
+        Ok(keys
+            .iter()
+            .map(|k| {
+                let of = rows
+                    .iter()
+                    .filter(|a| a.change_id == k.1 && a.decided_at <= k.0)
+                    .cloned()
+                    .collect();
+                (*k, Arc::new(of))
+            })
             .collect())
     }
 }

@@ -6,6 +6,7 @@ mod ops;
 
 mod anonymous_reads;
 mod approval_policy;
+mod as_of;
 mod audit_and_auth;
 mod blackouts;
 mod blast_radius;

@@ -274,6 +274,132 @@ pub async fn diff<C: ConnectionTrait>(
     Ok(out)
 }
 
+/// The row of each of `keys` (entity type, id) as it stood at `at`: the `after` image of its
+/// last row event at or before `at` — `None` when that event deleted it. Keys without an
+/// event by then (not created yet) are absent. One statement for any number of keys.
+pub async fn images_at<C: ConnectionTrait>(
+    db: &C,
+    at: DateTime<Utc>,
+    keys: &[(String, i64)],
+) -> AppResult<HashMap<(String, i64), Option<Value>>> {
+    let mut out = HashMap::new();
+    if keys.is_empty() {
+        return Ok(out);
+    }
+    let backend = db.get_database_backend();
+    let mut values: Vec<sea_orm::Value> = vec![at.into()];
+    let place = |v: sea_orm::Value, values: &mut Vec<sea_orm::Value>| {
+        values.push(v);
+        match backend {
+            sea_orm::DbBackend::Postgres => format!("${}", values.len()),
+            _ => "?".to_owned(),
+        }
+    };
+    let at_ph = match backend {
+        sea_orm::DbBackend::Postgres => "$1".to_owned(),
+        _ => "?".to_owned(),
+    };
+    let pairs: Vec<String> = keys
+        .iter()
+        .map(|(t, id)| {
+            let t = place(t.clone().into(), &mut values);
+            let id = place((*id).into(), &mut values);
+            format!("(entity_type = {t} AND entity_id = {id})")
+        })
+        .collect();
+    let links = LINK_ACTIONS
+        .iter()
+        .map(|a| format!("'{a}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT entity_type, entity_id, after FROM ( \
+           SELECT entity_type, entity_id, after, ROW_NUMBER() OVER ( \
+             PARTITION BY entity_type, entity_id ORDER BY at DESC, id DESC) AS rn \
+           FROM audit_event \
+           WHERE at <= {at_ph} AND action NOT IN ({links}) AND ({}) \
+         ) AS t WHERE rn = 1",
+        pairs.join(" OR ")
+    );
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_sql_and_values(
+            backend, sql, values,
+        ))
+        .await?;
+    for row in rows {
+        out.insert(
+            (
+                row.try_get("", "entity_type")?,
+                row.try_get("", "entity_id")?,
+            ),
+            row.try_get::<Option<Value>>("", "after")?,
+        );
+    }
+    Ok(out)
+}
+
+/// Which changes belonged to which releases at `at`, from the releases' `CHANGE_ADDED` and
+/// `CHANGE_REMOVED` events: (release, change) pairs, for the releases `releases` or the
+/// changes `changes`. One statement.
+pub async fn memberships_at<C: ConnectionTrait>(
+    db: &C,
+    at: DateTime<Utc>,
+    releases: &[i64],
+    changes: &[i64],
+) -> AppResult<Vec<(i64, i64)>> {
+    if releases.is_empty() && changes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let backend = db.get_database_backend();
+    let change_of = match backend {
+        sea_orm::DbBackend::Postgres => "CAST(COALESCE(after, before)->>'change_id' AS BIGINT)",
+        _ => "json_extract(COALESCE(after, before), '$.change_id')",
+    };
+    let list = |ids: &[i64]| {
+        ids.iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    // Ids are integers: written into the text, they need no binding.
+    let mut which = Vec::new();
+    if !releases.is_empty() {
+        which.push(format!("entity_id IN ({})", list(releases)));
+    }
+    if !changes.is_empty() {
+        which.push(format!("{change_of} IN ({})", list(changes)));
+    }
+    let at_ph = match backend {
+        sea_orm::DbBackend::Postgres => "$1",
+        _ => "?",
+    };
+    let sql = format!(
+        "SELECT entity_id, action, {change_of} AS change_id FROM audit_event \
+         WHERE entity_type = 'Release' AND action IN ('CHANGE_ADDED', 'CHANGE_REMOVED') \
+           AND at <= {at_ph} AND ({}) ORDER BY id",
+        which.join(" OR ")
+    );
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            sql,
+            [at.into()],
+        ))
+        .await?;
+    let mut member: std::collections::BTreeMap<(i64, i64), bool> = Default::default();
+    for row in rows {
+        let release: i64 = row.try_get("", "entity_id")?;
+        let change: i64 = row.try_get("", "change_id")?;
+        let action: String = row.try_get("", "action")?;
+        member.insert((release, change), action == "CHANGE_ADDED");
+    }
+    Ok(member
+        .into_iter()
+        .filter(|(_, m)| *m)
+        .map(|(k, _)| k)
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -120,4 +120,16 @@ impl AuditQuery {
             has_next_page,
         })
     }
+
+    /// The portfolio as it stood at an instant, rebuilt from the audit trail: each object's
+    /// fields as its last audited write left them at or before `at` (null where it did not
+    /// exist yet), with the relationships the trail records answered as of the same
+    /// instant. Reads only; objects loaded by `portfolio seed synthetic`, whose audit holds
+    /// partial images, are refused with a message.
+    async fn as_of(
+        &self,
+        #[graphql(desc = "The instant.")] at: DateTime<Utc>,
+    ) -> PortfolioSnapshot {
+        PortfolioSnapshot { at }
+    }
 }

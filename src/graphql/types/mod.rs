@@ -2,6 +2,7 @@
 //! resolves through the request's loaders (`super::loaders`), never by a query of its own.
 
 mod approval_policy;
+mod as_of;
 mod audit;
 mod blackout;
 mod catalog;
@@ -18,6 +19,7 @@ mod token;
 mod transition;
 
 pub use approval_policy::ApprovalRule;
+pub use as_of::PortfolioSnapshot;
 pub use audit::AuditEvent;
 pub use blackout::{BlackoutChange, BlackoutWindow};
 pub use catalog::{
