@@ -232,9 +232,9 @@ const LIFECYCLE: [&str; 6] = [
 ];
 
 /// Makes W9's subject through the API: a change on `service`, submitted, approved and
-/// packaged into a release; returns the instant after that and the change's number, then
-/// schedules the change, so the instant is in the change's past.
-async fn as_of_subject(ctx: &Ctx, service: &str, releaser: &str) -> Value {
+/// packaged into a release; returns the instant after that and the change's number, and a
+/// second manager approves it after that instant, so the instant is in the change's past.
+async fn as_of_subject(ctx: &Ctx, service: &str, releaser: &str, second: &str) -> Value {
     let create = "mutation($s: [ID!]!) { createChange(input: { title: \"As of\", category: APPLICATION, type: NORMAL, risk: LOW, serviceIds: $s }) { id number } }";
     let c = ctx
         .json(&ctx.requester, create, json!({ "s": [service] }))
@@ -255,9 +255,9 @@ async fn as_of_subject(ctx: &Ctx, service: &str, releaser: &str) -> Value {
     tokio::time::sleep(Duration::from_millis(20)).await;
     let at = chrono::Utc::now().to_rfc3339();
     tokio::time::sleep(Duration::from_millis(20)).await;
-    ctx.json(&ctx.manager, LIFECYCLE[2], id)
+    ctx.json(second, LIFECYCLE[1], id)
         .await
-        .expect("scheduled");
+        .expect("approved again");
     json!({ "at": at, "n": c["number"] })
 }
 
@@ -432,7 +432,8 @@ async fn main() {
     let w1 = probe.send(&reader, W1, json!({})).await.expect("W1");
     let w9 = if o.workloads.iter().any(|w| w == "W9") {
         let releaser = token(&url, "person22@synthetic.example", "write");
-        as_of_subject(&probe, &service, &releaser).await
+        let second = token(&url, "person3@synthetic.example", "write");
+        as_of_subject(&probe, &service, &releaser, &second).await
     } else {
         Value::Null
     };
@@ -464,6 +465,18 @@ async fn main() {
             count(&radius["offerings"]),
             count(&w8["changeSchedule"]["changes"]),
             count(conflicts),
+        );
+    }
+    if o.workloads.iter().any(|w| w == "W9") {
+        let w9 = ctx.json(&reader, W9, ctx.w9.clone()).await.expect("W9");
+        let c = &w9["asOf"]["change"];
+        println!(
+            "W9 answer: {} {} (version {}) with {} approval(s), in {} release(s); a second approval came after the instant",
+            c["number"],
+            c["status"],
+            c["version"],
+            c["approvals"].as_array().map_or(0, Vec::len),
+            c["releases"].as_array().map_or(0, Vec::len),
         );
     }
     if o.workloads.iter().any(|w| w == "E1") {
