@@ -18,10 +18,9 @@ use async_graphql::dataloader::Loader;
 use async_graphql::{Context, Schema};
 use sea_orm::{DatabaseConnection, EntityTrait};
 
-use crate::store::Db;
-
 use crate::domain::Governance;
 use crate::error::AppError;
+use crate::store::Db;
 use crate::store::lookup::HasId;
 use crate::store::relations::Relation;
 use loaders::{AppLoader, ById, ChildrenOf, LoadError, Loaders};

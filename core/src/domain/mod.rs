@@ -111,8 +111,6 @@ pub struct Governance {
     /// the last commits.
     writers: Option<Arc<tokio::sync::Mutex<()>>>,
     clock: Clock,
-    /// Use cases publish nothing: they run inside a [`DryRun`].
-    dry_run: bool,
 }
 
 impl Governance {
@@ -125,7 +123,6 @@ impl Governance {
             bus,
             writers,
             clock: Clock::system(),
-            dry_run: false,
         }
     }
 
@@ -137,20 +134,25 @@ impl Governance {
         let Db::Pool(pool) = &self.db else {
             return Err(AppError::Internal("a dry run inside a dry run".into()));
         };
-        let turn = match &self.writers {
-            Some(queue) => Some(queue.clone().lock_owned().await),
-            None => None,
-        };
+        let turn = self.turn().await;
         let txn = pool.begin_with_options(write_options()).await?;
         Ok(DryRun {
             governance: Self {
                 db: Db::DryRun(Arc::new(txn)),
+                // The dry run holds the queue's turn itself, for the whole request.
                 writers: None,
-                dry_run: true,
                 ..self.clone()
             },
             _turn: turn,
         })
+    }
+
+    /// On SQLite, this writer's place at the head of the queue (see `writers`).
+    async fn turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match &self.writers {
+            Some(queue) => Some(queue.clone().lock_owned().await),
+            None => None,
+        }
     }
 
     /// The same use cases, reading the time from `clock` (a replayed history).
@@ -188,14 +190,12 @@ impl Governance {
     /// queue for the lock up front instead of failing when they upgrade from reading, so
     /// only true conflicts (stale versions) surface as CONFLICT.
     async fn start(&self, actor: &Actor) -> AppResult<Work> {
-        let turn = match &self.writers {
-            Some(queue) => Some(queue.clone().lock_owned().await),
-            None => None,
-        };
+        let turn = self.turn().await;
         let txn = self.db.begin(write_options()).await?;
         Ok(Work {
             txn,
-            dry_run: self.dry_run,
+            // Inside a dry run a use case is a savepoint that publishes nothing.
+            dry_run: matches!(self.db, Db::DryRun(_)),
             actor: *actor,
             now: self.clock.now(),
             events: Vec::new(),

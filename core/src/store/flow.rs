@@ -7,7 +7,10 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use entity::enums::{ChangeCategory, RiskLevel};
-use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+use sea_orm::ConnectionTrait;
+
+use super::reporting::Interval;
+use super::sql::{Binds, hours};
 
 use crate::error::AppResult;
 
@@ -93,75 +96,31 @@ pub const CANDIDATE_RUN: i64 = 5;
 /// Outcomes that count as a failed change.
 const FAILED: &str = "('FAILED', 'BACKED_OUT')";
 
-/// Bound values and their placeholders, in the backend's syntax.
-struct Binds {
-    backend: DbBackend,
-    values: Vec<Value>,
+/// The scope's conditions on the changes aliased `c`, their events timed by `at`.
+fn changes(b: &mut Binds, scope: &FlowScope, c: &str, at: &str) -> String {
+    let mut sql = period(b, scope, at);
+    if let Some(p) = scope.project_id {
+        sql.push_str(&format!(" AND {c}.project_id = {}", b.bind(p)));
+    }
+    if let Some(s) = scope.service_id {
+        sql.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM change_service {c}_svc WHERE {c}_svc.change_id = {c}.id AND {c}_svc.service_id = {})",
+            b.bind(s)
+        ));
+    }
+    sql
 }
 
-impl Binds {
-    fn new(backend: DbBackend) -> Self {
-        Self {
-            backend,
-            values: Vec::new(),
-        }
+/// The scope's period on the timestamp `at`, which must be set.
+fn period(b: &mut Binds, scope: &FlowScope, at: &str) -> String {
+    let mut sql = format!("{at} IS NOT NULL");
+    if let Some(from) = scope.from {
+        sql.push_str(&format!(" AND {at} >= {}", b.bind(from)));
     }
-
-    fn bind(&mut self, v: impl Into<Value>) -> String {
-        self.values.push(v.into());
-        match self.backend {
-            DbBackend::Postgres => format!("${}", self.values.len()),
-            _ => "?".to_owned(),
-        }
+    if let Some(to) = scope.to {
+        sql.push_str(&format!(" AND {at} <= {}", b.bind(to)));
     }
-
-    /// The scope's conditions on the changes aliased `c`, their events timed by `at`.
-    fn changes(&mut self, scope: &FlowScope, c: &str, at: &str) -> String {
-        let mut sql = self.period(scope, at);
-        if let Some(p) = scope.project_id {
-            sql.push_str(&format!(" AND {c}.project_id = {}", self.bind(p)));
-        }
-        if let Some(s) = scope.service_id {
-            sql.push_str(&format!(
-                " AND EXISTS (SELECT 1 FROM change_service {c}_svc WHERE {c}_svc.change_id = {c}.id AND {c}_svc.service_id = {})",
-                self.bind(s)
-            ));
-        }
-        sql
-    }
-
-    fn period(&mut self, scope: &FlowScope, at: &str) -> String {
-        let mut sql = format!("{at} IS NOT NULL");
-        if let Some(from) = scope.from {
-            sql.push_str(&format!(" AND {at} >= {}", self.bind(from)));
-        }
-        if let Some(to) = scope.to {
-            sql.push_str(&format!(" AND {at} <= {}", self.bind(to)));
-        }
-        sql
-    }
-
-    fn statement(self, sql: String) -> Statement {
-        Statement::from_sql_and_values(self.backend, sql, self.values)
-    }
-}
-
-/// The start of the ISO week of `column`, as RFC 3339 text.
-fn week_of(backend: DbBackend, column: &str) -> String {
-    match backend {
-        DbBackend::Postgres => format!(
-            "to_char(date_trunc('week', {column} AT TIME ZONE 'UTC'), 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-        ),
-        _ => format!("strftime('%Y-%m-%dT00:00:00Z', {column}, 'weekday 0', '-6 days')"),
-    }
-}
-
-/// Hours from `start` to `end`.
-fn hours(backend: DbBackend, start: &str, end: &str) -> String {
-    match backend {
-        DbBackend::Postgres => format!("EXTRACT(EPOCH FROM ({end} - {start})) / 3600.0"),
-        _ => format!("(julianday({end}) - julianday({start})) * 24.0"),
-    }
+    sql
 }
 
 /// Every flow figure of `scope`: six statements.
@@ -171,7 +130,7 @@ pub async fn flow_metrics<C: ConnectionTrait>(db: &C, scope: &FlowScope) -> AppR
 
     // Deployments per week.
     let mut b = Binds::new(backend);
-    let mut cond = b.period(scope, "r.deployed_at");
+    let mut cond = period(&mut b, scope, "r.deployed_at");
     if let Some(p) = scope.project_id {
         cond.push_str(&format!(" AND r.project_id = {}", b.bind(p)));
     }
@@ -181,7 +140,7 @@ pub async fn flow_metrics<C: ConnectionTrait>(db: &C, scope: &FlowScope) -> AppR
             b.bind(s)
         ));
     }
-    let week = week_of(backend, "r.deployed_at");
+    let week = Interval::Week.start_sql(backend, "r.deployed_at");
     let sql =
         format!("SELECT {week} AS week, COUNT(*) AS n FROM release r WHERE {cond} GROUP BY {week}");
     for row in db.query_all_raw(b.statement(sql)).await? {
@@ -191,8 +150,8 @@ pub async fn flow_metrics<C: ConnectionTrait>(db: &C, scope: &FlowScope) -> AppR
 
     // Outcomes per week and declared risk: the failure rate, its trend and the calibration.
     let mut b = Binds::new(backend);
-    let cond = b.changes(scope, "c", "c.completed_at");
-    let week = week_of(backend, "c.completed_at");
+    let cond = changes(&mut b, scope, "c", "c.completed_at");
+    let week = Interval::Week.start_sql(backend, "c.completed_at");
     let sql = format!(
         "SELECT {week} AS week, c.risk, COUNT(*) AS n, \
                 SUM(CASE WHEN c.outcome = 'SUCCESSFUL' THEN 1 ELSE 0 END) AS ok, \
@@ -249,7 +208,7 @@ pub async fn flow_metrics<C: ConnectionTrait>(db: &C, scope: &FlowScope) -> AppR
     // kind's last failure. (A correlated NOT EXISTS per success took SQLite half a second
     // on 20,000 changes; the failures grouped once and joined take 18 ms.)
     let mut b = Binds::new(backend);
-    let cond = b.changes(scope, "c", "c.completed_at");
+    let cond = changes(&mut b, scope, "c", "c.completed_at");
     let mut service = String::new();
     if let Some(s) = scope.service_id {
         service = format!(" AND cs.service_id = {}", b.bind(s));
@@ -300,7 +259,7 @@ async fn quantiles<C: ConnectionTrait>(
 ) -> AppResult<BTreeMap<i64, Quantiles>> {
     let backend = db.get_database_backend();
     let mut b = Binds::new(backend);
-    let cond = b.changes(scope, "c", end);
+    let cond = changes(&mut b, scope, "c", end);
     let hours = hours(backend, start, end);
     let partition = if key == "0" {
         String::new()

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Map, Value};
 
+use super::sql::Binds;
 use crate::error::AppResult;
 
 /// Fields a diff leaves out: the row's id (the entity's, which never changes) and what
@@ -237,34 +238,29 @@ pub async fn diff<C: ConnectionTrait>(
             first.and_then(|i| by_id.get(&i)),
             last.and_then(|i| by_id.get(&i)),
         );
-        // An object with only link events in the period kept its row as it was.
-        let (Some(first), Some(last)) = (first, last) else {
-            let (Some(a), Some(b)) = (links.first(), links.last()) else {
-                continue;
-            };
-            out.push(EntityDiff {
-                first_at: a.at,
-                last_at: b.at,
-                first_action: a.action.clone(),
-                last_action: b.action.clone(),
-                before: None,
-                after: None,
-                unchanged_row: true,
-                entity_type,
-                entity_id,
-                events: n,
-                links,
-            });
+        // An object with only link events in the period kept its row as it was: its ends
+        // are its first and last links, and no image.
+        let ends = match (first, last) {
+            (Some(first), Some(last)) => Some((first, last)),
+            _ => None,
+        };
+        let (Some(first_event), Some(last_event)) = (
+            ends.map(|e| *e.0).or(links.first()),
+            ends.map(|e| *e.1).or(links.last()),
+        ) else {
             continue;
         };
         out.push(EntityDiff {
-            first_at: Ord::min(first.at, links.first().map_or(first.at, |l| l.at)),
-            last_at: Ord::max(last.at, links.last().map_or(last.at, |l| l.at)),
-            first_action: first.action.clone(),
-            last_action: last.action.clone(),
-            before: first.before.clone(),
-            after: last.after.clone(),
-            unchanged_row: false,
+            first_at: Ord::min(
+                first_event.at,
+                links.first().map_or(first_event.at, |l| l.at),
+            ),
+            last_at: Ord::max(last_event.at, links.last().map_or(last_event.at, |l| l.at)),
+            first_action: first_event.action.clone(),
+            last_action: last_event.action.clone(),
+            before: ends.and_then(|e| e.0.before.clone()),
+            after: ends.and_then(|e| e.1.after.clone()),
+            unchanged_row: ends.is_none(),
             entity_type,
             entity_id,
             events: n,
@@ -286,24 +282,12 @@ pub async fn images_at<C: ConnectionTrait>(
     if keys.is_empty() {
         return Ok(out);
     }
-    let backend = db.get_database_backend();
-    let mut values: Vec<sea_orm::Value> = vec![at.into()];
-    let place = |v: sea_orm::Value, values: &mut Vec<sea_orm::Value>| {
-        values.push(v);
-        match backend {
-            sea_orm::DbBackend::Postgres => format!("${}", values.len()),
-            _ => "?".to_owned(),
-        }
-    };
-    let at_ph = match backend {
-        sea_orm::DbBackend::Postgres => "$1".to_owned(),
-        _ => "?".to_owned(),
-    };
+    let mut b = Binds::new(db.get_database_backend());
+    let at = b.bind(at);
     let pairs: Vec<String> = keys
         .iter()
         .map(|(t, id)| {
-            let t = place(t.clone().into(), &mut values);
-            let id = place((*id).into(), &mut values);
+            let (t, id) = (b.bind(t.clone()), b.bind(*id));
             format!("(entity_type = {t} AND entity_id = {id})")
         })
         .collect();
@@ -317,15 +301,11 @@ pub async fn images_at<C: ConnectionTrait>(
            SELECT entity_type, entity_id, after, ROW_NUMBER() OVER ( \
              PARTITION BY entity_type, entity_id ORDER BY at DESC, id DESC) AS rn \
            FROM audit_event \
-           WHERE at <= {at_ph} AND action NOT IN ({links}) AND ({}) \
+           WHERE at <= {at} AND action NOT IN ({links}) AND ({}) \
          ) AS t WHERE rn = 1",
         pairs.join(" OR ")
     );
-    let rows = db
-        .query_all_raw(sea_orm::Statement::from_sql_and_values(
-            backend, sql, values,
-        ))
-        .await?;
+    let rows = db.query_all_raw(b.statement(sql)).await?;
     for row in rows {
         out.insert(
             (
@@ -355,37 +335,22 @@ pub async fn memberships_at<C: ConnectionTrait>(
         sea_orm::DbBackend::Postgres => "CAST(COALESCE(after, before)->>'change_id' AS BIGINT)",
         _ => "json_extract(COALESCE(after, before), '$.change_id')",
     };
-    let list = |ids: &[i64]| {
-        ids.iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    // Ids are integers: written into the text, they need no binding.
+    let mut b = Binds::new(backend);
+    let at = b.bind(at);
     let mut which = Vec::new();
     if !releases.is_empty() {
-        which.push(format!("entity_id IN ({})", list(releases)));
+        which.push(b.ids_in("entity_id", releases));
     }
     if !changes.is_empty() {
-        which.push(format!("{change_of} IN ({})", list(changes)));
+        which.push(b.ids_in(change_of, changes));
     }
-    let at_ph = match backend {
-        sea_orm::DbBackend::Postgres => "$1",
-        _ => "?",
-    };
     let sql = format!(
         "SELECT entity_id, action, {change_of} AS change_id FROM audit_event \
          WHERE entity_type = 'Release' AND action IN ('CHANGE_ADDED', 'CHANGE_REMOVED') \
-           AND at <= {at_ph} AND ({}) ORDER BY id",
+           AND at <= {at} AND ({}) ORDER BY id",
         which.join(" OR ")
     );
-    let rows = db
-        .query_all_raw(sea_orm::Statement::from_sql_and_values(
-            backend,
-            sql,
-            [at.into()],
-        ))
-        .await?;
+    let rows = db.query_all_raw(b.statement(sql)).await?;
     let mut member: std::collections::BTreeMap<(i64, i64), bool> = Default::default();
     for row in rows {
         let release: i64 = row.try_get("", "entity_id")?;

@@ -11,6 +11,7 @@ use sea_orm::{
 };
 
 use super::graph::{CHANGE_DEPTH, Origin, Radius, Reached};
+use super::sql::{Binds, hours};
 use crate::error::AppResult;
 
 /// Which changes a metrics request covers.
@@ -45,33 +46,23 @@ pub struct MetricsData {
     pub lead_time_p90_hours: Option<f64>,
 }
 
-fn scope_sql(scope: &MetricsScope, values: &mut Vec<sea_orm::Value>, backend: DbBackend) -> String {
+/// The scope's conditions on the changes `c`, their values bound in `b`.
+fn scope_sql(scope: &MetricsScope, b: &mut Binds) -> String {
     let mut clauses = vec!["1 = 1".to_owned()];
-    let mut push = |sql: &str, v: sea_orm::Value, values: &mut Vec<sea_orm::Value>| {
-        values.push(v);
-        let n = values.len();
-        let ph = if backend == DbBackend::Postgres {
-            format!("${n}")
-        } else {
-            "?".to_owned()
-        };
-        clauses.push(sql.replace('?', &ph));
-    };
     if let Some(from) = scope.from {
-        push("c.created_at >= ?", from.into(), values);
+        clauses.push(format!("c.created_at >= {}", b.bind(from)));
     }
     if let Some(to) = scope.to {
-        push("c.created_at <= ?", to.into(), values);
+        clauses.push(format!("c.created_at <= {}", b.bind(to)));
     }
     if let Some(p) = scope.project_id {
-        push("c.project_id = ?", p.into(), values);
+        clauses.push(format!("c.project_id = {}", b.bind(p)));
     }
     if let Some(s) = scope.service_id {
-        push(
-            "EXISTS (SELECT 1 FROM change_service cs WHERE cs.change_id = c.id AND cs.service_id = ?)",
-            s.into(),
-            values,
-        );
+        clauses.push(format!(
+            "EXISTS (SELECT 1 FROM change_service cs WHERE cs.change_id = c.id AND cs.service_id = {})",
+            b.bind(s)
+        ));
     }
     clauses.join(" AND ")
 }
@@ -86,19 +77,20 @@ pub enum Interval {
 }
 
 impl Interval {
-    /// The SQL expression of the start of the period of `c.created_at`, as RFC 3339 text.
-    fn period_sql(self, backend: DbBackend) -> &'static str {
+    /// The SQL expression of the start of the period of timestamp `column`, as RFC 3339
+    /// text.
+    pub(crate) fn start_sql(self, backend: DbBackend, column: &str) -> String {
         match (backend, self) {
-            (DbBackend::Postgres, Self::Week) => {
-                "to_char(date_trunc('week', c.created_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-            }
-            (DbBackend::Postgres, Self::Month) => {
-                "to_char(date_trunc('month', c.created_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-            }
+            (DbBackend::Postgres, Self::Week) => format!(
+                "to_char(date_trunc('week', {column} AT TIME ZONE 'UTC'), 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+            ),
+            (DbBackend::Postgres, Self::Month) => format!(
+                "to_char(date_trunc('month', {column} AT TIME ZONE 'UTC'), 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+            ),
             (_, Self::Week) => {
-                "strftime('%Y-%m-%dT00:00:00Z', c.created_at, 'weekday 0', '-6 days')"
+                format!("strftime('%Y-%m-%dT00:00:00Z', {column}, 'weekday 0', '-6 days')")
             }
-            (_, Self::Month) => "strftime('%Y-%m-01T00:00:00Z', c.created_at)",
+            (_, Self::Month) => format!("strftime('%Y-%m-01T00:00:00Z', {column})"),
         }
     }
 
@@ -149,14 +141,15 @@ async fn metrics<C: ConnectionTrait>(
     interval: Option<Interval>,
 ) -> AppResult<std::collections::BTreeMap<String, MetricsData>> {
     let backend = db.get_database_backend();
-    let period = interval.map_or("''", |i| i.period_sql(backend));
+    let period = interval.map_or_else(|| "''".to_owned(), |i| i.start_sql(backend, "c.created_at"));
     // PostgreSQL refuses a constant in GROUP BY: without an interval, leave it out.
     let (group, partition) = match interval {
         Some(_) => (format!("{period}, "), format!("PARTITION BY {period} ")),
         None => (String::new(), String::new()),
     };
-    let mut values = Vec::new();
-    let filter = scope_sql(scope, &mut values, backend);
+    let mut binds = Binds::new(backend);
+    let filter = scope_sql(scope, &mut binds);
+    let values = binds.values().to_vec();
     let grouped = format!(
         "SELECT {period} AS period, c.change_type, c.status, c.outcome, \
          CASE WHEN c.submitted_at IS NULL THEN 0 ELSE 1 END AS submitted, COUNT(*) AS n \
@@ -181,10 +174,7 @@ async fn metrics<C: ConnectionTrait>(
             count: row.try_get("", "n")?,
         });
     }
-    let hours = match backend {
-        DbBackend::Postgres => "EXTRACT(EPOCH FROM (c.closed_at - c.submitted_at)) / 3600.0",
-        _ => "(julianday(c.closed_at) - julianday(c.submitted_at)) * 24.0",
-    };
+    let hours = hours(backend, "c.submitted_at", "c.closed_at");
     // Mean and nearest-rank percentiles (rank ⌈p·n⌉, in integer arithmetic so both engines
     // agree) of the lead times per period, in one statement over one narrow column.
     let lead = format!(

@@ -298,16 +298,9 @@ impl ChangeAsOf {
             .await
             .map_err(AppError::from)?
             .unwrap_or_default();
-        let mut out = Vec::new();
-        for r in
-            futures_util::future::try_join_all(ids.iter().map(|id| release_at(ctx, self.at, *id)))
-                .await?
-                .into_iter()
-                .flatten()
-        {
-            out.push(r);
-        }
-        Ok(out)
+        let releases = ids.iter().map(|id| release_at(ctx, self.at, *id));
+        let found = futures_util::future::try_join_all(releases).await?;
+        Ok(found.into_iter().flatten().collect())
     }
 }
 

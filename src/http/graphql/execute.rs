@@ -228,7 +228,7 @@ async fn run(
     Reply::Executed(status, body)
 }
 
-/// The request header asking for a dry run of a mutation (see [`DRY_RUN`]).
+/// The request header asking for a dry run of a mutation (see `Governance::dry_run`).
 pub const DRY_RUN: &str = "dry-run";
 
 /// Whether the request is a dry run: `Dry-Run: true` (or `false`, the default). Any other
