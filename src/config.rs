@@ -299,6 +299,31 @@ pub struct ServeArgs {
     /// Operations a caller may send at once above its rate, after a quiet spell.
     #[arg(long, env = "PORTFOLIO_RATE_BURST", default_value_t = 4000)]
     pub rate_burst: u32,
+
+    /// Run this instance's webhook delivery worker (every instance may: they share the
+    /// outbox without sending anything twice).
+    #[arg(long, env = "PORTFOLIO_WEBHOOK_WORKER", default_value_t = true, action = clap::ArgAction::Set)]
+    pub webhook_worker: bool,
+
+    /// Webhooks: longest wait for a receiver's whole answer (e.g. `15s`).
+    #[arg(long, env = "PORTFOLIO_WEBHOOK_TIMEOUT", default_value = "15s", value_parser = humantime::parse_duration)]
+    pub webhook_timeout: Duration,
+
+    /// Webhooks: delay before the first retry; each next one doubles it, up to an hour.
+    #[arg(long, env = "PORTFOLIO_WEBHOOK_FIRST_RETRY", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub webhook_first_retry: Duration,
+
+    /// Webhooks: how long a delivery is retried before it is marked FAILED.
+    #[arg(long, env = "PORTFOLIO_WEBHOOK_MAX_AGE", default_value = "24h", value_parser = humantime::parse_duration)]
+    pub webhook_max_age: Duration,
+
+    /// Webhooks: deliveries sent at once by this instance.
+    #[arg(long, env = "PORTFOLIO_WEBHOOK_CONCURRENCY", default_value_t = 16)]
+    pub webhook_concurrency: usize,
+
+    /// Webhooks on PostgreSQL: how often to look for deliveries other instances wrote.
+    #[arg(long, env = "PORTFOLIO_WEBHOOK_POLL", default_value = "1s", value_parser = humantime::parse_duration)]
+    pub webhook_poll: Duration,
 }
 
 impl Default for ServeArgs {
@@ -327,6 +352,12 @@ impl Default for ServeArgs {
             loader_delay: Duration::ZERO,
             rate_limit: 2000,
             rate_burst: 4000,
+            webhook_worker: true,
+            webhook_timeout: Duration::from_secs(15),
+            webhook_first_retry: Duration::from_secs(5),
+            webhook_max_age: Duration::from_secs(24 * 3600),
+            webhook_concurrency: 16,
+            webhook_poll: Duration::from_secs(1),
         }
     }
 }

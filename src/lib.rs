@@ -21,3 +21,4 @@ pub mod seed;
 pub mod startup;
 pub mod telemetry;
 pub mod transfer;
+pub mod webhooks;

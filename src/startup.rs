@@ -62,6 +62,8 @@ pub enum StartError {
     Seed(#[from] crate::error::AppError),
     #[error("event listener: {0}")]
     Listener(#[from] sea_orm::sqlx::Error),
+    #[error("webhook worker: {0}")]
+    Webhooks(String),
 }
 
 impl Application {
@@ -117,6 +119,18 @@ impl Application {
             bus
         };
         let governance = Governance::new(db.clone(), bus.clone());
+        let webhook_stats = crate::webhooks::Stats::default();
+        if args.webhook_worker {
+            start_webhook_worker(
+                database_url,
+                &db,
+                args,
+                &governance,
+                &webhook_stats,
+                &stopping,
+            )
+            .await?;
+        }
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let (operations, _) = crate::config::concurrent_operations(args.max_concurrent_operations);
         let connections = Arc::default();
@@ -140,6 +154,7 @@ impl Application {
                 statements,
                 bus,
                 Arc::clone(&connections),
+                webhook_stats,
             )),
             live: LiveSettings {
                 ping_interval: args.ws_ping_interval,
@@ -219,6 +234,41 @@ impl Application {
             live: self.shutdown.clone(),
         }
     }
+}
+
+/// Starts the webhook delivery worker. On PostgreSQL it has a small pool of its own, so
+/// that its polling neither waits for the API's connections nor counts among its
+/// statements; on SQLite it shares the pool and the writers' queue.
+async fn start_webhook_worker(
+    database_url: &str,
+    db: &DatabaseConnection,
+    args: &ServeArgs,
+    governance: &Governance,
+    stats: &crate::webhooks::Stats,
+    stopping: &watch::Receiver<bool>,
+) -> Result<(), StartError> {
+    let sqlite = db::is_sqlite(db);
+    let worker = if sqlite {
+        governance.clone()
+    } else {
+        let (own, _) = db::connect(database_url, Some(2)).await?;
+        Governance::new(own, governance.bus().clone())
+    };
+    let (_, first_due) = worker
+        .outbox_state()
+        .await
+        .map_err(|e| StartError::Webhooks(e.operator_message()))?;
+    let settings = crate::webhooks::Settings {
+        timeout: args.webhook_timeout,
+        connect_timeout: args.webhook_timeout.min(std::time::Duration::from_secs(5)),
+        first_retry: args.webhook_first_retry,
+        max_age: args.webhook_max_age,
+        concurrency: args.webhook_concurrency,
+        poll: (!sqlite).then_some(args.webhook_poll),
+        ..Default::default()
+    };
+    crate::webhooks::start(worker, settings, stats.clone(), first_due, stopping.clone())
+        .map_err(|e| StartError::Webhooks(e.to_string()))
 }
 
 /// Stops a running server gracefully from elsewhere.

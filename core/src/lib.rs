@@ -8,8 +8,10 @@
 //! - [`store`]: batched, web-free read queries (keyset pages, look-ups, relations, reports).
 //! - [`auth`]: a request's bearer token to its caller.
 //! - [`error`]: the one error type and its stable codes.
+//! - [`ids`]: the API's opaque global IDs.
 
 pub mod auth;
 pub mod domain;
 pub mod error;
+pub mod ids;
 pub mod store;

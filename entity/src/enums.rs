@@ -148,3 +148,11 @@ impl RiskLevel {
         }
     }
 }
+string_enum!(
+    /// The kind of event a webhook endpoint receives.
+    WebhookEventType { Change = "CHANGE", Release = "RELEASE" }
+);
+string_enum!(
+    /// Where a webhook delivery stands.
+    DeliveryStatus { Pending = "PENDING", Delivered = "DELIVERED", Failed = "FAILED" }
+);

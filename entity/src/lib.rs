@@ -27,5 +27,7 @@ pub mod service;
 pub mod service_dependency;
 pub mod service_offering;
 pub mod service_partner;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;
 
 pub use enums::*;

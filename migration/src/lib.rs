@@ -30,6 +30,7 @@ mod m20261129_000016_record_post_implementation_reviews;
 mod m20261129_000017_let_change_models_retire;
 mod m20261129_000018_create_the_approval_policy;
 mod m20261129_000019_create_service_dependencies;
+mod m20261130_000020_create_webhooks;
 
 /// Every migration of the portfolio schema, oldest first.
 pub struct Migrator;
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000017_let_change_models_retire::Migration),
             Box::new(m20261129_000018_create_the_approval_policy::Migration),
             Box::new(m20261129_000019_create_service_dependencies::Migration),
+            Box::new(m20261130_000020_create_webhooks::Migration),
         ]
     }
 }

@@ -263,3 +263,27 @@ pub enum ChangeOrderField {
 pub fn to_entity<G: Copy + Into<E>, E>(values: Option<Vec<G>>) -> Option<Vec<E>> {
     values.map(|vs| vs.into_iter().map(Into::into).collect())
 }
+
+/// The kind of event a webhook endpoint receives.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::WebhookEventType")]
+pub enum WebhookEventType {
+    /// Everything that happens to a change: created, updated, each transition, services
+    /// or releases linked (payload `type` e.g. `change.submitted`).
+    Change,
+    /// Everything that happens to a release (payload `type` e.g. `release.deployed`).
+    Release,
+}
+
+/// Where a webhook delivery stands.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::DeliveryStatus")]
+pub enum DeliveryStatus {
+    /// Not delivered yet: waiting for its first attempt or a retry.
+    Pending,
+    /// The receiver answered 2xx.
+    Delivered,
+    /// Given up: the receiver refused it (a 4xx other than 408 and 429, or a redirect),
+    /// or it kept failing past the maximum age (24 hours by default). Replay it to try again.
+    Failed,
+}

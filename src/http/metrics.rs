@@ -62,6 +62,7 @@ impl Metrics {
         statements: StatementCounter,
         events: EventBus,
         connections: Arc<AtomicUsize>,
+        webhooks: crate::webhooks::Stats,
     ) -> Self {
         let mut registry = Registry::default();
         let in_flight = Gauge::default();
@@ -90,6 +91,16 @@ impl Metrics {
             "portfolio_rate_limited",
             "Operations refused because their caller was over its rate limit, by transport (http, websocket)",
             rate_limited.clone(),
+        );
+        registry.register(
+            "portfolio_webhook_attempts",
+            "Webhook delivery attempts by outcome: delivered, retried (failed, another attempt scheduled) or failed (given up)",
+            webhooks.attempts,
+        );
+        registry.register(
+            "portfolio_webhook_backlog",
+            "Webhook deliveries pending in the outbox, as of the delivery worker's last look",
+            webhooks.backlog,
         );
         registry.register_collector(Box::new(Live {
             db,

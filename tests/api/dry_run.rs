@@ -7,7 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use sea_orm::{FromQueryResult, JsonValue, Statement};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, on_postgres, spawn_app};
+use portfolio::config::ServeArgs;
+
+use crate::helpers::{TestApp, on_postgres, spawn_app, spawn_with};
 use crate::ops::*;
 
 /// Every row of every table, as text, by table: what a dry run must leave as it found.
@@ -149,7 +151,14 @@ fn id(v: &Value) -> String {
 
 #[tokio::test]
 async fn every_mutation_tried_dry_changes_nothing_and_answers_as_the_real_run_then_does() {
-    let app = spawn_app().await;
+    // No webhook worker: its writes, concurrent with the trials, would blur the comparison.
+    let app = spawn_with(ServeArgs {
+        demo: true,
+        anonymous_read: Some(true),
+        webhook_worker: false,
+        ..ServeArgs::default()
+    })
+    .await;
     let admin = app.token("admin");
     let requester = app.token("requester");
     let release = app.token("release");
@@ -275,6 +284,32 @@ async fn every_mutation_tried_dry_changes_nothing_and_answers_as_the_real_run_th
     )
     .await;
 
+    // A webhook endpoint, which the events of the steps below then queue deliveries for.
+    let hook = "endpoint { id url description paused eventTypes version } secret";
+    let registered = t
+        .step(&admin, &format!("mutation {{ registerWebhookEndpoint(url: \"http://127.0.0.1:9/hook\", eventTypes: [CHANGE]) {{ {hook} }} }}"), json!({}))
+        .await;
+    let endpoint = id(&registered["endpoint"]);
+    t.step(&admin, "mutation($id: ID!) { updateWebhookEndpoint(id: $id, description: \"Dry hook\", eventTypes: [CHANGE, RELEASE], expectedVersion: 1) { description eventTypes version } }", json!({ "id": endpoint })).await;
+    t.step(
+        &admin,
+        &format!("mutation($id: ID!) {{ rotateWebhookSecret(id: $id) {{ {hook} }} }}"),
+        json!({ "id": endpoint }),
+    )
+    .await;
+    t.step(
+        &admin,
+        "mutation($id: ID!) { pauseWebhookEndpoint(id: $id) { paused version } }",
+        json!({ "id": endpoint }),
+    )
+    .await;
+    t.step(
+        &admin,
+        "mutation($id: ID!) { resumeWebhookEndpoint(id: $id) { paused version } }",
+        json!({ "id": endpoint }),
+    )
+    .await;
+
     // A change through its whole lifecycle, and the other ways a change ends.
     let fields = "id number status version approvalCount outcome";
     let create = format!(
@@ -354,6 +389,27 @@ async fn every_mutation_tried_dry_changes_nothing_and_answers_as_the_real_run_th
         &release,
         &format!("mutation($id: ID!) {{ advanceRelease(id: $id, to: BUILDING) {{ {rel} }} }}"),
         json!({ "id": r }),
+    )
+    .await;
+
+    let queued = app
+        .ok_as(
+            &admin,
+            "query($e: ID!) { webhookDeliveries(endpointId: $e, first: 1) { id } }",
+            json!({ "e": endpoint }),
+        )
+        .await;
+    let delivery = id(&queued["webhookDeliveries"][0]);
+    t.step(
+        &admin,
+        "mutation($id: ID!) { replayWebhookDelivery(id: $id) { status attempts eventType } }",
+        json!({ "id": delivery }),
+    )
+    .await;
+    t.step(
+        &admin,
+        "mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }",
+        json!({ "id": endpoint }),
     )
     .await;
 

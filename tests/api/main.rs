@@ -37,3 +37,4 @@ mod scoped_roles;
 mod subscriptions;
 mod tokens;
 mod transfer;
+mod webhooks;

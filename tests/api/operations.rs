@@ -73,13 +73,13 @@ async fn metrics_count_operations_by_name_and_outcome_with_latency_histograms() 
 }
 
 /// `portfolio [global] serve [flags]` on `url` as its own process; stderr captured.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    base: String,
+    pub(crate) base: String,
 }
 
 impl Server {
-    async fn start(url: &str, global: &[&str], flags: &[&str]) -> Self {
+    pub(crate) async fn start(url: &str, global: &[&str], flags: &[&str]) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
@@ -111,7 +111,7 @@ impl Server {
         panic!("the server did not become ready");
     }
 
-    fn signal(&self, name: &str) {
+    pub(crate) fn signal(&self, name: &str) {
         let status = Command::new("kill")
             .args([&format!("-{name}"), &self.child.id().to_string()])
             .status()
@@ -120,7 +120,7 @@ impl Server {
     }
 
     /// Waits for the process to end; its exit success and its standard error.
-    fn wait(mut self) -> (bool, String) {
+    pub(crate) fn wait(mut self) -> (bool, String) {
         let status = self.child.wait().expect("the server exits");
         let mut err = String::new();
         if let Some(mut stderr) = self.child.stderr.take() {
@@ -130,7 +130,7 @@ impl Server {
     }
 }
 
-async fn post(
+pub(crate) async fn post(
     base: &str,
     token: Option<&str>,
     query: &str,

@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use entity::{ChangeStatus, ReleaseStatus};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr, Statement};
 use serde::{Deserialize, Serialize};
-use tokio::sync::broadcast;
+use tokio::sync::{Notify, broadcast};
 
 /// Events a lagging subscriber may fall behind before it skips, by default.
 pub const CAPACITY: usize = 1024;
@@ -102,6 +102,9 @@ pub struct EventBus {
     tx: broadcast::Sender<Notice>,
     fanout: Fanout,
     counters: Arc<EventCounters>,
+    /// Rung when this instance committed webhook deliveries, so that its worker sends them
+    /// at once instead of at its next poll.
+    outbox: Arc<Notify>,
 }
 
 impl EventBus {
@@ -120,7 +123,18 @@ impl EventBus {
             tx: broadcast::channel(capacity.max(1)).0,
             fanout,
             counters: Arc::default(),
+            outbox: Arc::default(),
         }
+    }
+
+    /// Wakes this instance's webhook worker: deliveries were committed or became due.
+    pub fn outbox_filled(&self) {
+        self.outbox.notify_one();
+    }
+
+    /// Waits for [`Self::outbox_filled`] (a ring before the wait counts).
+    pub async fn outbox_ring(&self) {
+        self.outbox.notified().await;
     }
 
     /// The bus's counters.

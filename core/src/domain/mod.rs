@@ -18,6 +18,7 @@ pub mod risk;
 pub mod rules;
 pub mod tokens;
 pub mod validate;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -199,6 +200,7 @@ impl Governance {
             actor: *actor,
             now: self.clock.now(),
             events: Vec::new(),
+            ring_outbox: false,
             _turn: turn,
         })
     }
@@ -258,6 +260,8 @@ pub(crate) struct Work {
     actor: Actor,
     now: DateTime<Utc>,
     events: Vec<DomainEvent>,
+    /// Wake the webhook worker after the commit (deliveries became due).
+    ring_outbox: bool,
     /// The writer's place at the head of the SQLite queue, given up when the work ends
     /// (committed or dropped).
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
@@ -339,7 +343,8 @@ impl Work {
         }));
     }
 
-    /// Commits; the events reach subscribers only once the commit has succeeded.
+    /// Commits with the events' webhook deliveries (the outbox); the events reach
+    /// subscribers, and the deliveries the worker, only once the commit has succeeded.
     async fn commit(self, bus: &EventBus) -> AppResult<()> {
         if self.dry_run {
             // A savepoint released: the rest of the request sees the writes, the end of
@@ -348,8 +353,12 @@ impl Work {
             return Ok(());
         }
         bus.before_commit(&self.txn, &self.events).await?;
+        let queued = webhooks::enqueue(&self.txn, &self.events, self.now).await?;
         self.txn.commit().await?;
         bus.after_commit(self.events);
+        if queued > 0 || self.ring_outbox {
+            bus.outbox_filled();
+        }
         Ok(())
     }
 }
@@ -394,6 +403,7 @@ versioned! {
     release => "Release", Revision;
     blackout_window => "BlackoutWindow", Version;
     approval_rule => "ApprovalRule", Version;
+    webhook_endpoint => "WebhookEndpoint", Version;
 }
 
 /// A stale `expectedVersion` is a CONFLICT that changes nothing.

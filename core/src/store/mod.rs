@@ -15,6 +15,6 @@ pub mod page;
 pub mod relations;
 pub mod reporting;
 pub mod rows;
-mod sql;
+pub(crate) mod sql;
 
 pub use conn::Db;

@@ -15,6 +15,7 @@ mod planning;
 mod processes;
 mod releases;
 mod reporting;
+mod webhooks;
 
 use async_graphql::{ID, MaybeUndefined, MergedObject, MergedSubscription};
 
@@ -35,6 +36,7 @@ pub struct Query(
     audit::AuditQuery,
     reporting::ReportingQuery,
     blackouts::BlackoutsQuery,
+    webhooks::WebhooksQuery,
 );
 
 /// Every write of the portfolio. Send one mutation per operation: mutations return
@@ -48,6 +50,7 @@ pub struct Mutation(
     blackouts::BlackoutsMutation,
     changes::ChangesMutation,
     releases::ReleasesMutation,
+    webhooks::WebhooksMutation,
 );
 
 /// Live events over WebSocket (`graphql-transport-ws` at `/graphql`).

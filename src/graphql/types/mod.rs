@@ -17,6 +17,7 @@ mod release;
 mod reporting;
 mod token;
 mod transition;
+mod webhook;
 
 pub use approval_policy::ApprovalRule;
 pub use as_of::PortfolioSnapshot;
@@ -35,6 +36,7 @@ pub use release::Release;
 pub use reporting::{ChangeMetrics, ChangeSchedule, ConflictReason};
 pub use token::{ApiToken, NewApiToken};
 pub use transition::{ChangeAction, ChangeTransition, ReleaseTransition};
+pub use webhook::{WebhookDelivery, WebhookEndpoint, WebhookEndpointSecret};
 
 /// Declares a wrapper object type around an entity model. Its doc comment is the GraphQL
 /// type's description (the `#[Object(use_type_description)]` impl reads it).

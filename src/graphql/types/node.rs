@@ -91,6 +91,9 @@ pub async fn fetch(ctx: &Context<'_>, id: &str, field: &str) -> Result<Option<No
         Kind::BlackoutWindow => by_id::<blackout_window::Entity>(ctx, row)
             .await?
             .map(|m| Node::BlackoutWindow(m.into())),
+        // Webhook objects are listed by `webhookEndpoints` and `webhookDeliveries` (ADMIN),
+        // not fetched as nodes.
+        Kind::WebhookEndpoint | Kind::WebhookDelivery => None,
         // Tokens are an administrator's business: to anyone else they do not exist.
         Kind::ApiToken if !Viewer::of(ctx).is_admin() => None,
         Kind::ApiToken => by_id::<api_token::Entity>(ctx, row)
