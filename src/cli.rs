@@ -5,9 +5,9 @@
 use clap::{ArgMatches, CommandFactory};
 
 use crate::config::{self, Cli, Command, SeedSet, ServeArgs, TokenCommand};
-use crate::domain::tokens;
+use crate::domain::{Actor, EventBus, Governance, tokens};
 use crate::startup::Application;
-use crate::{db, graphql, seed, transfer};
+use crate::{catalog_file, db, graphql, seed, transfer};
 
 /// Runs the command of `cli` (`serve` when none); `matches` tell where each setting came from.
 pub async fn run(cli: Cli, matches: &ArgMatches) -> Result<(), Box<dyn std::error::Error>> {
@@ -53,6 +53,11 @@ pub async fn run(cli: Cli, matches: &ArgMatches) -> Result<(), Box<dyn std::erro
             );
             Ok(())
         }
+        Some(Command::ImportCatalog { file, dry_run }) => {
+            let (conn, _) = db::connect(&cli.database_url, None).await?;
+            db::migrate(&conn).await?;
+            import_catalog(conn, &file, dry_run).await
+        }
         Some(Command::Schema) => {
             print!("{}", graphql::sdl());
             Ok(())
@@ -90,6 +95,57 @@ pub async fn run(cli: Cli, matches: &ArgMatches) -> Result<(), Box<dyn std::erro
             Ok(())
         }
     }
+}
+
+/// `portfolio import-catalog FILE [--dry-run]`: the report on standard output, one line per
+/// row that was not left unchanged; fails (exit status 1) when a row was refused.
+async fn import_catalog(
+    conn: sea_orm::DatabaseConnection,
+    file: &std::path::Path,
+    dry_run: bool,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use crate::domain::catalog_upsert::Outcome;
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let rows = match file.extension().and_then(|e| e.to_str()) {
+        Some("csv") => catalog_file::from_csv(&text)?,
+        Some("json") => catalog_file::from_json(&text)?,
+        _ => return Err(format!("{}: give a .csv or a .json file", file.display()).into()),
+    };
+    let started = std::time::Instant::now();
+    let governance = Governance::new(conn, EventBus::in_process(1));
+    let report = governance
+        .upsert_catalog(&Actor::operator(), rows, dry_run)
+        .await
+        .map_err(|e| e.operator_message())?;
+    for row in report
+        .rows
+        .iter()
+        .filter(|r| r.outcome != Outcome::Unchanged)
+    {
+        let outcome = format!("{:?}", row.outcome).to_lowercase();
+        match &row.reason {
+            Some(why) => println!("{}: {outcome} {} {}: {why}", row.source, row.kind, row.key),
+            None => println!("{}: {outcome} {} {}", row.source, row.kind, row.key),
+        }
+    }
+    println!(
+        "{} created, {} updated, {} unchanged, {} refused in {:.1} s; {}",
+        report.created,
+        report.updated,
+        report.unchanged,
+        report.refused,
+        started.elapsed().as_secs_f64(),
+        match (report.written, dry_run) {
+            (true, _) => "written",
+            (false, true) => "dry run: nothing written",
+            (false, false) => "nothing written",
+        }
+    );
+    if report.refused > 0 {
+        return Err(format!("{} rows refused; nothing was written", report.refused).into());
+    }
+    Ok(())
 }
 
 /// `portfolio config`: every setting's effective value and where it came from.

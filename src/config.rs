@@ -111,6 +111,17 @@ pub enum Command {
         /// The document to load.
         file: std::path::PathBuf,
     },
+    /// Create or update people, partners, services and offerings from a CSV or JSON file
+    /// (a CMDB's or an HR system's export), keyed by e-mail, name and key, in one
+    /// transaction: prints what was created, updated, left unchanged or refused (with the
+    /// line and the reason); one refused row and nothing is written.
+    ImportCatalog {
+        /// The file: `.csv` or `.json` (see the README for the columns).
+        file: std::path::PathBuf,
+        /// Check and report only; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Apply pending migrations and exit.
     Migrate,
     /// Load a data set into an empty database.
@@ -300,6 +311,11 @@ pub struct ServeArgs {
     #[arg(long, env = "PORTFOLIO_RATE_BURST", default_value_t = 4000)]
     pub rate_burst: u32,
 
+    /// The portal's page of a change, for links in the calendar feed: `{number}` is
+    /// replaced by the change number. Unset: links open this server's GraphiQL on the change.
+    #[arg(long, env = "PORTFOLIO_CHANGE_URL")]
+    pub change_url: Option<String>,
+
     /// Run this instance's webhook delivery worker (every instance may: they share the
     /// outbox without sending anything twice).
     #[arg(long, env = "PORTFOLIO_WEBHOOK_WORKER", default_value_t = true, action = clap::ArgAction::Set)]
@@ -352,6 +368,7 @@ impl Default for ServeArgs {
             loader_delay: Duration::ZERO,
             rate_limit: 2000,
             rate_burst: 4000,
+            change_url: None,
             webhook_worker: true,
             webhook_timeout: Duration::from_secs(15),
             webhook_first_retry: Duration::from_secs(5),

@@ -8,9 +8,10 @@
 //! - [`graphql`]: the schema; thin resolvers over loaders, the store and the use cases.
 //! - [`http`] and [`startup`]: actix-web wiring, the one place that knows about HTTP.
 
-pub use portfolio_core::{auth, domain, error, store};
+pub use portfolio_core::{auth, domain, error, ids, store};
 
 pub mod bulk;
+pub mod catalog_file;
 pub mod cli;
 pub mod config;
 pub mod db;

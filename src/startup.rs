@@ -166,6 +166,7 @@ impl Application {
             },
             rate: Arc::new(RateLimits::new(args.rate_limit, args.rate_burst)),
             token_use: Arc::default(),
+            change_url: args.change_url.clone(),
         };
         let site = Site {
             graphiql: args.graphiql,
@@ -342,6 +343,8 @@ fn run(listener: TcpListener, state: AppState, site: Site) -> std::io::Result<Se
             .app_data(data.clone())
             .app_data(web::Data::new(OperationSlots::new(per_worker)))
             .configure(routes.clone())
+            // Outermost: a calendar token leaves the URL before anything logs it.
+            .wrap(actix_web::middleware::from_fn(http::token_from_query))
     })
     .workers(workers)
     .disable_signals()

@@ -40,7 +40,7 @@ const RELEASE_PARAMS: [&str; 7] = [
     "search",
 ];
 /// Every parameter `ChangeFilter` knows.
-const CHANGE_PARAMS: [&str; 13] = [
+pub(super) const CHANGE_PARAMS: [&str; 13] = [
     "status",
     "type",
     "risk",
@@ -58,7 +58,10 @@ const CHANGE_PARAMS: [&str; 13] = [
 
 /// Builds the GraphQL filter input from query parameters, so the export validates and
 /// means exactly what the GraphQL filter does.
-fn filter<T: InputType>(params: &[(String, String)], known: &[&str]) -> Result<T, AppError> {
+pub(super) fn filter<T: InputType>(
+    params: &[(String, String)],
+    known: &[&str],
+) -> Result<T, AppError> {
     let mut fields = async_graphql::indexmap::IndexMap::new();
     for (key, value) in params {
         if !known.contains(&key.as_str()) {

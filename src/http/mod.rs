@@ -2,6 +2,7 @@
 //! WebSocket), CSV exports, GraphiQL with its assets served offline, health, readiness and
 //! metrics.
 
+mod calendar;
 mod csv;
 mod export;
 mod graphiql;
@@ -52,7 +53,11 @@ pub struct AppState {
     pub rate: Arc<RateLimits>,
     /// When each token's last use was written.
     pub token_use: Arc<TokenUse>,
+    /// The portal's page of a change, `{number}` replaced (calendar links); none: GraphiQL.
+    pub change_url: Option<String>,
 }
+
+pub use calendar::token_from_query;
 
 /// Permits to execute an operation, one set per worker thread (registered by the app
 /// factory, which runs once on each worker).
@@ -98,6 +103,10 @@ pub fn routes(graphiql: bool) -> impl Fn(&mut web::ServiceConfig) + Clone {
         .route("/export/changes.csv", web::get().to(export::changes_csv))
         .route("/export/releases.csv", web::get().to(export::releases_csv))
         .route("/export/services.csv", web::get().to(export::services_csv))
+        .route(
+            "/calendar/changes.ics",
+            web::get().to(calendar::changes_ics),
+        )
         .route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
         .route("/metrics", web::get().to(metrics));

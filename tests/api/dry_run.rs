@@ -284,6 +284,13 @@ async fn every_mutation_tried_dry_changes_nothing_and_answers_as_the_real_run_th
     )
     .await;
 
+    // The catalog in bulk: a new person, an updated service, an unchanged partner.
+    t.step(&admin, "mutation($i: CatalogInput!) { upsertCatalog(input: $i) { created updated unchanged refused written rows { source kind key outcome reason } } }", json!({ "i": {
+        "people": [{ "email": "dry.bulk@example.org", "name": "Dry Bulk", "skills": ["itil"] }],
+        "partners": [{ "name": "Globex Networks", "kind": "SUPPLIER" }],
+        "services": [{ "key": "vpn", "name": "Remote access VPN (bulk)", "ownerEmail": "dry.bulk@example.org" }],
+    } })).await;
+
     // A webhook endpoint, which the events of the steps below then queue deliveries for.
     let hook = "endpoint { id url description paused eventTypes version } secret";
     let registered = t

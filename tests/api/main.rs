@@ -10,6 +10,8 @@ mod as_of;
 mod audit_and_auth;
 mod blackouts;
 mod blast_radius;
+mod calendar;
+mod catalog_upsert;
 mod change_rules;
 mod concurrency;
 mod decoding;

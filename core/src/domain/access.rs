@@ -30,6 +30,15 @@ impl Actor {
         }
     }
 
+    /// The operator at the command line (`portfolio import-catalog`): ADMIN, without a
+    /// person; no API token can be this.
+    pub fn operator() -> Self {
+        Self {
+            person_id: None,
+            scope: Some(TokenScope::Admin),
+        }
+    }
+
     /// Whether the caller holds an ADMIN token.
     pub fn is_admin(&self) -> bool {
         self.scope == Some(TokenScope::Admin)

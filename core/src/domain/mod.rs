@@ -9,6 +9,7 @@
 pub mod access;
 mod blackouts;
 mod catalog;
+pub mod catalog_upsert;
 mod changes;
 mod clock;
 pub mod events;

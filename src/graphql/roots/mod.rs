@@ -9,6 +9,7 @@ mod access;
 mod audit;
 mod blackouts;
 mod catalog;
+mod catalog_upsert;
 mod changes;
 mod nodes;
 mod planning;
@@ -44,6 +45,7 @@ pub struct Query(
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     catalog::CatalogMutation,
+    catalog_upsert::CatalogUpsertMutation,
     processes::ProcessesMutation,
     planning::PlanningMutation,
     access::AccessMutation,
