@@ -38,6 +38,11 @@
 //!   100 objects with their field-level differences.
 //! - **W11 flow metrics** (not run by default): `flowMetrics` over all data, every figure
 //!   with the per-decider latencies, the candidates and the weekly trend.
+//! - **H4 W4 with a webhook** (not run by default; run it after W4 for the comparison): the
+//!   same mutation mix while an endpoint registered for every change event receives them on
+//!   a local receiver (in this process, answering 204); after the table, the outbox's
+//!   throughput: events delivered during the row per second, and how long the backlog took
+//!   to drain once the load stopped.
 //! - **E1 CSV export** (not run by default): `GET /export/changes.csv` of all 20,000 changes,
 //!   read as it streams (a request is the whole file); the row's peak RSS shows whether the
 //!   server's memory stays flat.
@@ -162,7 +167,9 @@ struct Ctx {
     reader: String,
     requester: String,
     manager: String,
-    service: String,
+    /// W4's service: one of LOW criticality, whose NORMAL LOW-risk changes one manager's
+    /// approval authorizes (the approval policy asks more for critical services).
+    low_service: String,
     /// W9's variables: the instant and the change.
     w9: Value,
 }
@@ -228,7 +235,7 @@ const LIFECYCLE: [&str; 6] = [
     "mutation($id: ID!) { scheduleChange(id: $id, plannedStart: \"2027-03-01T20:00:00Z\", plannedEnd: \"2027-03-01T22:00:00Z\") { version } }",
     "mutation($id: ID!) { startChange(id: $id) { version } }",
     "mutation($id: ID!) { completeChange(id: $id, outcome: SUCCESSFUL) { version } }",
-    "mutation($id: ID!) { closeChange(id: $id) { status } }",
+    "mutation($id: ID!) { closeChange(id: $id, review: { summary: \"Done\", objectivesMet: true, followUp: \"None\" }) { status } }",
 ];
 
 /// Makes W9's subject through the API: a change on `service`, submitted, approved and
@@ -291,7 +298,7 @@ async fn request(ctx: &Ctx, workload: &str, cur: &mut Cursor) -> Result<(), Stri
                 None => {
                     cur.serial += 1;
                     let q = "mutation($s: [ID!]!, $t: String!) { createChange(input: { title: $t, category: APPLICATION, type: NORMAL, risk: LOW, serviceIds: $s }) { id } }";
-                    let vars = json!({ "s": [ctx.service], "t": format!("Benchmark change {}", cur.serial) });
+                    let vars = json!({ "s": [ctx.low_service], "t": format!("Benchmark change {}", cur.serial) });
                     let data = ctx.json(&ctx.requester, q, vars).await?;
                     cur.change = Some(data["createChange"]["id"].clone());
                     cur.step = 0;
@@ -378,6 +385,14 @@ async fn measure(server: &Server, ctx: &Arc<Ctx>, workload: &str, c: usize, secs
     }
 }
 
+/// Anonymous operations the server answered without error so far: during a W4 or H4 row,
+/// the mutations, each of which commits one change event.
+async fn mutations(server: &Server) -> u64 {
+    server
+        .metric("portfolio_graphql_requests_total{operation=\"(anonymous)\",outcome=\"ok\"}")
+        .await
+}
+
 /// Walks every change once, in pages of 100; returns the pages and the time.
 async fn walk(ctx: &Ctx) -> (usize, Duration) {
     let started = Instant::now();
@@ -390,6 +405,37 @@ async fn walk(ctx: &Ctx) -> (usize, Duration) {
             return (pages, started.elapsed());
         }
     }
+}
+
+/// A webhook receiver on 127.0.0.1:0 counting what it gets; returns the count and its URL.
+fn receiver() -> (Arc<std::sync::atomic::AtomicU64>, String) {
+    use actix_web::{App, HttpResponse, HttpServer, web};
+    let count = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let seen = count.clone();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = listener.local_addr().expect("an address").port();
+    let server = HttpServer::new(move || {
+        let seen = seen.clone();
+        App::new().default_service(web::to(move || {
+            seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            async { HttpResponse::NoContent().finish() }
+        }))
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)
+    .expect("listening")
+    .run();
+    tokio::spawn(server);
+    (count, format!("http://127.0.0.1:{port}/hook"))
+}
+
+/// Registers `url` for every change event, as `admin`.
+async fn register_webhook(ctx: &Ctx, admin: &str, url: &str) {
+    let q = "mutation($u: String!) { registerWebhookEndpoint(url: $u, eventTypes: [CHANGE]) { endpoint { id } } }";
+    ctx.json(admin, q, json!({ "u": url }))
+        .await
+        .expect("the endpoint is registered");
 }
 
 #[tokio::main]
@@ -414,7 +460,7 @@ async fn main() {
         reader: reader.clone(),
         requester: requester.clone(),
         manager: manager.clone(),
-        service: String::new(),
+        low_service: String::new(),
         w9: Value::Null,
     };
     let service = probe
@@ -429,6 +475,17 @@ async fn main() {
         .as_str()
         .unwrap_or_default()
         .to_owned();
+    let low_service = probe
+        .json(
+            &reader,
+            r#"{ services(first: 1, filter: { criticality: [LOW], lifecycle: [LIVE] }) { nodes { id } } }"#,
+            json!({}),
+        )
+        .await
+        .expect("a LOW service")["services"]["nodes"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let w1 = probe.send(&reader, W1, json!({})).await.expect("W1");
     let w9 = if o.workloads.iter().any(|w| w == "W9") {
         let releaser = token(&url, "person22@synthetic.example", "write");
@@ -438,7 +495,7 @@ async fn main() {
         Value::Null
     };
     let ctx = Arc::new(Ctx {
-        service,
+        low_service,
         w9,
         ..probe
     });
@@ -502,14 +559,45 @@ async fn main() {
         "\n| workload | concurrency | requests/s | p50 ms | p99 ms | SQL statements/request | server peak RSS MB | errors |"
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    let mut outbox = Vec::new();
+    let mut hook: Option<Arc<std::sync::atomic::AtomicU64>> = None;
     for workload in &o.workloads {
+        if workload == "H4" && hook.is_none() {
+            let admin = token(&url, "bench-admin@synthetic.example", "admin");
+            let (count, hook_url) = receiver();
+            register_webhook(&ctx, &admin, &hook_url).await;
+            hook = Some(count);
+        }
         for c in &o.concurrency {
+            let received = |h: &Option<Arc<std::sync::atomic::AtomicU64>>| {
+                h.as_ref()
+                    .map_or(0, |n| n.load(std::sync::atomic::Ordering::Relaxed))
+            };
+            let (got_before, sent_before) = (received(&hook), mutations(&server).await);
             let r = measure(&server, &ctx, workload, *c, o.seconds).await;
             println!(
                 "| {workload} | {c} | {:.1} | {:.1} | {:.1} | {:.1} | {:.0} | {} |",
                 r.rps, r.p50, r.p99, r.statements, r.peak_mb, r.errors
             );
+            if workload == "H4" {
+                let during = received(&hook) - got_before;
+                let events = mutations(&server).await - sent_before;
+                let stopped = Instant::now();
+                while received(&hook) - got_before < events && stopped.elapsed().as_secs() < 120 {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                outbox.push(format!(
+                    "H4 at {c} clients: {events} change events committed, {during} delivered during the {}-s row ({:.1}/s); all {} delivered {:.0} ms after the load stopped",
+                    o.seconds,
+                    during as f64 / o.seconds as f64,
+                    received(&hook) - got_before,
+                    stopped.elapsed().as_secs_f64() * 1000.0
+                ));
+            }
         }
+    }
+    for line in outbox {
+        println!("\n{line}");
     }
     drop(server);
     cleanup();

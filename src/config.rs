@@ -337,6 +337,10 @@ pub struct ServeArgs {
     #[arg(long, env = "PORTFOLIO_WEBHOOK_CONCURRENCY", default_value_t = 16)]
     pub webhook_concurrency: usize,
 
+    /// Webhooks: how long delivered and failed deliveries are kept (then deleted).
+    #[arg(long, env = "PORTFOLIO_WEBHOOK_RETENTION", default_value = "30days", value_parser = humantime::parse_duration)]
+    pub webhook_retention: Duration,
+
     /// Webhooks on PostgreSQL: how often to look for deliveries other instances wrote.
     #[arg(long, env = "PORTFOLIO_WEBHOOK_POLL", default_value = "1s", value_parser = humantime::parse_duration)]
     pub webhook_poll: Duration,
@@ -375,6 +379,7 @@ impl Default for ServeArgs {
             webhook_max_age: Duration::from_secs(24 * 3600),
             webhook_concurrency: 16,
             webhook_poll: Duration::from_secs(1),
+            webhook_retention: Duration::from_secs(30 * 86_400),
         }
     }
 }

@@ -266,6 +266,7 @@ async fn start_webhook_worker(
         max_age: args.webhook_max_age,
         concurrency: args.webhook_concurrency,
         poll: (!sqlite).then_some(args.webhook_poll),
+        retention: args.webhook_retention,
         ..Default::default()
     };
     crate::webhooks::start(worker, settings, stats.clone(), first_due, stopping.clone())

@@ -41,6 +41,8 @@ pub struct Settings {
     /// How often to look for deliveries other instances committed (PostgreSQL only; on
     /// SQLite this instance is the only writer and rings its own worker).
     pub poll: Option<Duration>,
+    /// How long finished deliveries (DELIVERED, FAILED) are kept for `webhookDeliveries`.
+    pub retention: Duration,
 }
 
 impl Default for Settings {
@@ -53,6 +55,7 @@ impl Default for Settings {
             max_age: Duration::from_secs(24 * 3600),
             concurrency: 16,
             poll: Some(Duration::from_secs(1)),
+            retention: Duration::from_secs(30 * 86_400),
         }
     }
 }
@@ -141,6 +144,7 @@ async fn run(
     mut stop: watch::Receiver<bool>,
 ) {
     let settings = Arc::new(settings);
+    let (mut last_prune, mut last_look) = (None, None);
     loop {
         let wait = match due {
             Some(at) => (at - Utc::now()).to_std().unwrap_or_default(),
@@ -152,13 +156,18 @@ async fn run(
             _ = gov.bus().outbox_ring() => {}
             _ = stop.wait_for(|s| *s) => return,
         }
-        let mut claimed = 0;
+        let (mut claimed, mut retry_at): (u64, Option<DateTime<Utc>>) = (0, None);
         loop {
             match round(&gov, &client, &settings, &stats).await {
-                Ok(n) if n == BATCH => claimed += n,
-                Ok(n) => {
+                Ok((n, retry)) => {
                     claimed += n;
-                    break;
+                    retry_at = match (retry_at, retry) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
+                    if n < BATCH {
+                        break;
+                    }
                 }
                 Err(e) => {
                     tracing::warn!(error = %e.operator_message(), "webhook worker: outbox unavailable");
@@ -166,6 +175,20 @@ async fn run(
                 }
             }
         }
+        if last_prune
+            .is_none_or(|t: std::time::Instant| t.elapsed() >= PRUNE_EVERY.min(settings.retention))
+        {
+            last_prune = Some(std::time::Instant::now());
+            prune(&gov, settings.retention).await;
+        }
+        // Under load, every round would ask the outbox what is due next; what this worker
+        // scheduled itself it knows, new deliveries ring it, and it looks at the rest (other
+        // instances' retries, the backlog for /metrics) at most every LOOK_EVERY.
+        if claimed > 0 && last_look.is_some_and(|t: std::time::Instant| t.elapsed() < LOOK_EVERY) {
+            due = retry_at;
+            continue;
+        }
+        last_look = Some(std::time::Instant::now());
         due = match gov.outbox_state().await {
             Ok((pending, next)) => {
                 stats.backlog.set(pending as i64);
@@ -182,29 +205,58 @@ async fn run(
     }
 }
 
-/// Claims one batch and sends it; returns how many were claimed.
+/// How often, at most, a busy worker reads the outbox's state.
+const LOOK_EVERY: Duration = Duration::from_secs(1);
+
+/// How often finished deliveries past their retention are deleted (at most).
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Deletes finished deliveries older than `retention`.
+async fn prune(gov: &Governance, retention: Duration) {
+    let Some(cutoff) = chrono::Duration::from_std(retention)
+        .ok()
+        .and_then(|r| Utc::now().checked_sub_signed(r))
+    else {
+        return;
+    };
+    match gov.prune_deliveries(cutoff).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(deleted = n, "webhook worker: finished deliveries pruned"),
+        Err(e) => tracing::warn!(error = %e.operator_message(), "webhook worker: pruning failed"),
+    }
+}
+
+/// Claims one batch, sends it and records the attempts in one transaction; returns how
+/// many were claimed and the earliest retry scheduled.
 async fn round(
     gov: &Governance,
     client: &reqwest::Client,
     settings: &Arc<Settings>,
     stats: &Stats,
-) -> crate::error::AppResult<u64> {
+) -> crate::error::AppResult<(u64, Option<DateTime<Utc>>)> {
     // Long enough for the slowest attempt to finish before another worker may take over.
     let lease = settings.connect_timeout + settings.timeout + Duration::from_secs(2);
     let lease_until = Utc::now() + lease;
     let claimed = gov.claim_deliveries(BATCH, lease_until).await?;
     let n = claimed.len() as u64;
-    futures_util::stream::iter(claimed)
-        .for_each_concurrent(settings.concurrency.max(1), |c| async move {
-            let attempt = attempt(client, settings, &c).await;
-            stats.count(attempt.next);
-            if let Err(e) = gov.record_attempt(c.id, attempt).await {
-                // The lease runs out and the delivery is tried again: at least once.
-                tracing::warn!(delivery = c.id, error = %e.operator_message(), "webhook attempt not recorded");
-            }
-        })
+    let attempts: Vec<(i64, Attempt)> = futures_util::stream::iter(claimed)
+        .map(|c| async move { (c.id, attempt(client, settings, &c).await) })
+        .buffer_unordered(settings.concurrency.max(1))
+        .collect()
         .await;
-    Ok(n)
+    let retry = attempts
+        .iter()
+        .filter_map(|(_, a)| match a.next {
+            Next::RetryAt(t) => Some(t),
+            _ => None,
+        })
+        .min();
+    for (_, a) in &attempts {
+        stats.count(a.next);
+    }
+    // Not recorded (the database is away): the lease runs out and they go again, at least once.
+    gov.record_attempts(attempts).await?;
+    Ok((n, retry))
 }
 
 /// Sends one delivery and decides what follows.

@@ -541,3 +541,41 @@ async fn two_instances_on_one_postgresql_deliver_each_event_exactly_once() {
             .all(|d| d["status"] == "DELIVERED" && d["attempts"] == 1)
     );
 }
+
+#[tokio::test]
+async fn finished_deliveries_are_pruned_after_their_retention_and_pending_ones_are_kept() {
+    let (rx, base) = Receiver::start();
+    let app = spawn_with(ServeArgs {
+        demo: true,
+        anonymous_read: Some(true),
+        webhook_retention: Duration::from_millis(1),
+        ..ServeArgs::default()
+    })
+    .await;
+    let (delivered, _) = register(&app, &format!("{base}/ok")).await;
+    let (paused, _) = register(&app, &format!("{base}/later")).await;
+    app.ok_as(
+        &app.token("admin"),
+        "mutation($id: ID!) { pauseWebhookEndpoint(id: $id) { paused } }",
+        json!({ "id": paused }),
+    )
+    .await;
+    let requester = app.token("requester");
+    draft(&app, &requester, "NORMAL", "LOW", json!({})).await;
+    rx.wait_for("/ok", 1, 10).await;
+    // The next event's round prunes the first delivery, finished before it.
+    draft(&app, &requester, "NORMAL", "LOW", json!({})).await;
+    rx.wait_for("/ok", 2, 10).await;
+    let mut left = usize::MAX;
+    for _ in 0..100 {
+        left = deliveries(&app, &delivered).await.len();
+        if left < 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(left < 2, "a finished delivery was pruned ({left} left)");
+    let waiting = deliveries(&app, &paused).await;
+    assert_eq!(waiting.len(), 2, "pending deliveries are never pruned");
+    assert!(waiting.iter().all(|d| d["status"] == "PENDING"));
+}

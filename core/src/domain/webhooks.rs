@@ -333,32 +333,36 @@ impl Governance {
     }
 
     /// Claims up to `limit` due deliveries of active endpoints for this worker, leasing
-    /// them until `lease_until`: no other worker takes them before then.
+    /// them until `lease_until` on PostgreSQL: no other instance's worker takes them before
+    /// then. On SQLite, whose one process has one worker, claiming is reading: no write
+    /// (a delivery cut short by a crash is still due, and goes out again after the restart).
     pub async fn claim_deliveries(
         &self,
         limit: u64,
         lease_until: DateTime<Utc>,
     ) -> AppResult<Vec<Claimed>> {
         let now = self.clock.now();
-        let _turn = self.turn().await;
         let backend = self.db.get_database_backend();
         // Bound in the order the text uses them (SQLite's `?` are positional).
         let mut b = Binds::new(backend);
-        let lease = b.bind(lease_until);
-        let pending = b.bind(DeliveryStatus::Pending.as_str());
-        let due = b.bind(now);
-        let limit = b.bind(limit as i64);
-        let lock = match backend {
-            sea_orm::DbBackend::Postgres => " FOR UPDATE OF d SKIP LOCKED",
-            _ => "",
+        let sql = match backend {
+            sea_orm::DbBackend::Postgres => {
+                let lease = b.bind(lease_until);
+                let due = due_rows(&mut b, now, limit);
+                format!(
+                    "UPDATE webhook_delivery SET next_attempt_at = {lease} WHERE id IN (\
+                     {due} FOR UPDATE OF d SKIP LOCKED) \
+                     RETURNING id, endpoint_id, message_id, payload, attempts, round_started_at"
+                )
+            }
+            _ => {
+                let due = due_rows(&mut b, now, limit);
+                format!(
+                    "SELECT id, endpoint_id, message_id, payload, attempts, round_started_at \
+                     FROM webhook_delivery WHERE id IN ({due}) ORDER BY next_attempt_at, id"
+                )
+            }
         };
-        let sql = format!(
-            "UPDATE webhook_delivery SET next_attempt_at = {lease} WHERE id IN (\
-             SELECT d.id FROM webhook_delivery d JOIN webhook_endpoint e ON e.id = d.endpoint_id \
-             WHERE d.status = {pending} AND d.next_attempt_at <= {due} AND NOT e.paused \
-             ORDER BY d.next_attempt_at, d.id LIMIT {limit}{lock}) \
-             RETURNING id, endpoint_id, message_id, payload, attempts, round_started_at"
-        );
         let rows = self.db.query_all_raw(b.statement(sql)).await?;
         let mut claimed = Vec::with_capacity(rows.len());
         for row in &rows {
@@ -390,36 +394,56 @@ impl Governance {
             .collect())
     }
 
-    /// Records one attempt at delivery `id` and what follows from it.
-    pub async fn record_attempt(&self, id: i64, attempt: Attempt) -> AppResult<()> {
-        let _turn = self.turn().await;
-        let (status, next, delivered) = match attempt.next {
-            Next::Delivered => (DeliveryStatus::Delivered, None, Some(attempt.at)),
-            Next::RetryAt(t) => (DeliveryStatus::Pending, Some(t), None),
-            Next::Failed => (DeliveryStatus::Failed, None, None),
-        };
-        let mut am = webhook_delivery::ActiveModel {
-            status: Set(status),
-            last_attempt_at: Set(Some(attempt.at)),
-            last_status: Set(attempt.status),
-            last_error: Set(attempt.error),
-            delivered_at: Set(delivered),
-            ..Default::default()
-        };
-        if let Some(t) = next {
-            am.next_attempt_at = Set(t);
-        }
+    /// Records attempts (delivery id, what happened), in one transaction.
+    pub async fn record_attempts(&self, attempts: Vec<(i64, Attempt)>) -> AppResult<()> {
         use sea_orm::sea_query::{Expr, ExprTrait};
-        webhook_delivery::Entity::update_many()
-            .set(am)
-            .col_expr(
-                webhook_delivery::Column::Attempts,
-                Expr::col(webhook_delivery::Column::Attempts).add(1),
-            )
-            .filter(webhook_delivery::Column::Id.eq(id))
+        if attempts.is_empty() {
+            return Ok(());
+        }
+        let _turn = self.turn().await;
+        let txn = self.db.begin(super::write_options()).await?;
+        for (id, attempt) in attempts {
+            let (status, next, delivered) = match attempt.next {
+                Next::Delivered => (DeliveryStatus::Delivered, None, Some(attempt.at)),
+                Next::RetryAt(t) => (DeliveryStatus::Pending, Some(t), None),
+                Next::Failed => (DeliveryStatus::Failed, None, None),
+            };
+            let mut am = webhook_delivery::ActiveModel {
+                status: Set(status),
+                last_attempt_at: Set(Some(attempt.at)),
+                last_status: Set(attempt.status),
+                last_error: Set(attempt.error),
+                delivered_at: Set(delivered),
+                ..Default::default()
+            };
+            if let Some(t) = next {
+                am.next_attempt_at = Set(t);
+            }
+            webhook_delivery::Entity::update_many()
+                .set(am)
+                .col_expr(
+                    webhook_delivery::Column::Attempts,
+                    Expr::col(webhook_delivery::Column::Attempts).add(1),
+                )
+                .filter(webhook_delivery::Column::Id.eq(id))
+                .exec(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Deletes the deliveries that ended (DELIVERED or FAILED) before `cutoff`; returns how
+    /// many. Their history goes with them; a FAILED one can no longer be replayed.
+    pub async fn prune_deliveries(&self, cutoff: DateTime<Utc>) -> AppResult<u64> {
+        let _turn = self.turn().await;
+        let done = [DeliveryStatus::Delivered, DeliveryStatus::Failed];
+        let result = webhook_delivery::Entity::delete_many()
+            .filter(webhook_delivery::Column::Status.is_in(done))
+            .filter(webhook_delivery::Column::CreatedAt.lt(cutoff))
             .exec(&self.db)
             .await?;
-        Ok(())
+        Ok(result.rows_affected)
     }
 
     /// The outbox's pending deliveries (of paused endpoints too), and when the next one
@@ -441,6 +465,18 @@ impl Governance {
         let due: Option<DateTime<Utc>> = row.try_get("", "due")?;
         Ok((pending.max(0) as u64, due))
     }
+}
+
+/// The ids of up to `limit` due deliveries of active endpoints, oldest due first.
+fn due_rows(b: &mut Binds, now: DateTime<Utc>, limit: u64) -> String {
+    let pending = b.bind(DeliveryStatus::Pending.as_str());
+    let due = b.bind(now);
+    let limit = b.bind(limit as i64);
+    format!(
+        "SELECT d.id FROM webhook_delivery d JOIN webhook_endpoint e ON e.id = d.endpoint_id \
+         WHERE d.status = {pending} AND d.next_attempt_at <= {due} AND NOT e.paused \
+         ORDER BY d.next_attempt_at, d.id LIMIT {limit}"
+    )
 }
 
 #[derive(FromQueryResult)]
