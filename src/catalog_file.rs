@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 
 /// One record as files spell it.
 #[derive(Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
 enum FileRecord {
     #[serde(rename_all = "camelCase")]
     Person {
@@ -138,49 +138,8 @@ impl From<FileRecord> for CatalogRecord {
     }
 }
 
-/// The fields each type of record has, for refusing a misspelt column or key.
-fn known_fields(kind: &str) -> &'static [&'static str] {
-    match kind {
-        "person" => &["type", "email", "name", "skills"],
-        "partner" => &["type", "name", "kind"],
-        "service" => &[
-            "type",
-            "key",
-            "name",
-            "description",
-            "lifecycle",
-            "criticality",
-            "owner",
-            "scope",
-            "partners",
-        ],
-        "offering" => &[
-            "type",
-            "key",
-            "name",
-            "description",
-            "targetConsumerGroup",
-            "status",
-            "services",
-            "components",
-        ],
-        _ => &[],
-    }
-}
-
-/// Reads one record from its JSON form.
+/// Reads one record from its JSON form; a misspelt field or value makes it unreadable.
 fn record(v: Value) -> CatalogRecord {
-    let kind = v.get("type").and_then(Value::as_str).unwrap_or_default();
-    let known = known_fields(kind);
-    if let Some(obj) = v.as_object()
-        && !known.is_empty()
-        && let Some(unknown) = obj.keys().find(|k| !known.contains(&k.as_str()))
-    {
-        return CatalogRecord::Unreadable(format!(
-            "a {kind} has no field `{unknown}`; its fields are {}",
-            known[1..].join(", ")
-        ));
-    }
     match serde_json::from_value::<FileRecord>(v) {
         Ok(r) => r.into(),
         Err(e) => CatalogRecord::Unreadable(e.to_string()),

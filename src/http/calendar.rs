@@ -14,7 +14,7 @@ use actix_web::http::header::{
 };
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use entity::{ChangeStatus, ReleaseStatus, TokenScope, change, release, service};
 use icalendar::{Calendar, Component, Event, EventLike, EventStatus};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -161,6 +161,25 @@ fn uid(type_name: &str, id: i64) -> String {
     format!("{}@service-portfolio-graph", global(type_name, id))
 }
 
+/// The event of row `id` of `type_name` over `window`: its UID, its row version as
+/// SEQUENCE (clients replace an event whose sequence rose) and its last change as DTSTAMP.
+fn event(
+    type_name: &str,
+    id: i64,
+    version: i32,
+    updated_at: DateTime<Utc>,
+    (start, end): (DateTime<Utc>, DateTime<Utc>),
+) -> Event {
+    let mut e = Event::new();
+    e.uid(&uid(type_name, id))
+        .sequence(version.max(0) as u32)
+        .timestamp(updated_at)
+        .last_modified(updated_at)
+        .starts(start)
+        .ends(end);
+    e
+}
+
 /// Keys of `ids` among `services`, comma-separated.
 fn keys(ids: &[i64], services: &HashMap<i64, service::Model>) -> String {
     let mut keys: Vec<&str> = ids
@@ -263,14 +282,8 @@ async fn feed(
             _ => EventStatus::Tentative,
         };
         cal.push(
-            Event::new()
-                .uid(&uid("Change", c.id))
-                .sequence(c.version.max(0) as u32)
-                .timestamp(c.updated_at)
-                .last_modified(c.updated_at)
+            event("Change", c.id, c.version, c.updated_at, (start, end))
                 .created(c.created_at)
-                .starts(start)
-                .ends(end)
                 .summary(&format!("{} {}", c.number, c.title))
                 .description(&description)
                 .url(&link)
@@ -287,21 +300,21 @@ async fn feed(
             keys(&w.services, &services)
         };
         cal.push(
-            Event::new()
-                .uid(&uid("BlackoutWindow", b.id))
-                .sequence(b.version.max(0) as u32)
-                .timestamp(b.updated_at)
-                .last_modified(b.updated_at)
-                .starts(b.starts_at)
-                .ends(b.ends_at)
-                .summary(&format!("Change freeze: {}", b.name))
-                .description(&format!(
-                    "{}\nCovers: {covered}. Only EMERGENCY changes may be scheduled into it.",
-                    b.reason
-                ))
-                .status(EventStatus::Confirmed)
-                .categories(["Blackout"])
-                .done(),
+            event(
+                "BlackoutWindow",
+                b.id,
+                b.version,
+                b.updated_at,
+                (b.starts_at, b.ends_at),
+            )
+            .summary(&format!("Change freeze: {}", b.name))
+            .description(&format!(
+                "{}\nCovers: {covered}. Only EMERGENCY changes may be scheduled into it.",
+                b.reason
+            ))
+            .status(EventStatus::Confirmed)
+            .categories(["Blackout"])
+            .done(),
         );
     }
     for r in &releases {
@@ -310,13 +323,7 @@ async fn feed(
         };
         let shipped = keys(of_releases.get(&r.id).unwrap_or(&none), &services);
         cal.push(
-            Event::new()
-                .uid(&uid("Release", r.id))
-                .sequence(r.revision.max(0) as u32)
-                .timestamp(r.updated_at)
-                .last_modified(r.updated_at)
-                .starts(start)
-                .ends(end)
+            event("Release", r.id, r.revision, r.updated_at, (start, end))
                 .summary(&format!("Release {} {}", r.name, r.version))
                 .description(&format!(
                     "{} release, status {}.\nServices: {}",

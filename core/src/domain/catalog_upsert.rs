@@ -13,6 +13,7 @@ use serde::Serialize;
 use super::validate::{self, MAX_DESCRIPTION, MAX_TITLE};
 use super::{Actor, Governance, Work, save};
 use crate::error::{AppError, AppResult};
+use crate::store::lookup::by_key;
 
 /// A person, by e-mail.
 #[derive(Clone, Debug, Default)]
@@ -249,10 +250,7 @@ async fn person(w: &mut Work, p: &PersonRow) -> AppResult<Outcome> {
         .as_ref()
         .map(|s| validate::skills("skills", s))
         .transpose()?;
-    let found = person::Entity::find()
-        .filter(person::Column::Email.eq(&email))
-        .one(w.tx())
-        .await?;
+    let found = by_key::<person::Entity, _>(w.tx(), person::Column::Email, &email).await?;
     let Some(before) = found else {
         let row = person::ActiveModel {
             email: Set(email),
@@ -276,10 +274,7 @@ async fn person(w: &mut Work, p: &PersonRow) -> AppResult<Outcome> {
 
 async fn partner(w: &mut Work, p: &PartnerRow) -> AppResult<Outcome> {
     let name = validate::text("name", &p.name, MAX_TITLE)?;
-    let found = partner::Entity::find()
-        .filter(partner::Column::Name.eq(&name))
-        .one(w.tx())
-        .await?;
+    let found = by_key::<partner::Entity, _>(w.tx(), partner::Column::Name, &name).await?;
     let Some(before) = found else {
         let row = partner::ActiveModel {
             name: Set(name),
@@ -337,9 +332,7 @@ where
 
 async fn person_by_email(w: &Work, field: &str, email: &str) -> AppResult<i64> {
     let email = validate::email(field, email)?;
-    person::Entity::find()
-        .filter(person::Column::Email.eq(&email))
-        .one(w.tx())
+    by_key::<person::Entity, _>(w.tx(), person::Column::Email, &email)
         .await?
         .map(|p| p.id)
         .ok_or_else(|| AppError::not_found(format!("`{field}`: no person with e-mail {email}")))
@@ -367,10 +360,7 @@ async fn service_row(w: &mut Work, s: &ServiceRow) -> AppResult<Outcome> {
         Some(links) => Some(partner_links(w, links).await?),
         None => None,
     };
-    let found = service::Entity::find()
-        .filter(service::Column::Key.eq(&key))
-        .one(w.tx())
-        .await?;
+    let found = by_key::<service::Entity, _>(w.tx(), service::Column::Key, &key).await?;
     let Some(before) = found else {
         if s.lifecycle == Some(ServiceLifecycle::Retired) {
             return Err(AppError::bad_input(
@@ -441,13 +431,13 @@ async fn service_row(w: &mut Work, s: &ServiceRow) -> AppResult<Outcome> {
     updated::<service::Entity, _>(w, am, changed, &before, before.id, before.version).await
 }
 
-/// The partner links of a row, with partner ids, checked.
+/// The partner links of a row, with partner ids (all looked up in one statement), checked.
 async fn partner_links(
     w: &Work,
     links: &[PartnerLinkRow],
 ) -> AppResult<Vec<(i64, String, Option<String>)>> {
     validate::list("partners", links)?;
-    let mut out = Vec::with_capacity(links.len());
+    let mut checked = Vec::with_capacity(links.len());
     for l in links {
         let name = validate::text("partners.partner", &l.partner, MAX_TITLE)?;
         let role = validate::text("partners.role", &l.role, MAX_TITLE)?;
@@ -457,16 +447,22 @@ async fn partner_links(
             .map(|c| validate::long_text("partners.contract", c, MAX_TITLE))
             .transpose()?
             .filter(|c| !c.is_empty());
-        let id = partner::Entity::find()
-            .filter(partner::Column::Name.eq(&name))
-            .one(w.tx())
-            .await?
-            .map(|p| p.id)
+        checked.push((name, role, contract));
+    }
+    let names = checked.iter().map(|(n, _, _)| n.clone());
+    let ids: HashMap<String, i64> = partner::Entity::find()
+        .filter(partner::Column::Name.is_in(names))
+        .all(w.tx())
+        .await?
+        .into_iter()
+        .map(|p| (p.name, p.id))
+        .collect();
+    let mut out: Vec<(i64, String, Option<String>)> = Vec::with_capacity(checked.len());
+    for (name, role, contract) in checked {
+        let id = *ids
+            .get(&name)
             .ok_or_else(|| AppError::not_found(format!("`partners`: no partner named {name:?}")))?;
-        if out
-            .iter()
-            .any(|(p, _, _): &(i64, String, Option<String>)| *p == id)
-        {
+        if out.iter().any(|(p, _, _)| *p == id) {
             return Err(AppError::bad_input(format!(
                 "`partners`: {name:?} is listed twice"
             )));
@@ -514,17 +510,19 @@ async fn offering(w: &mut Work, o: &OfferingRow) -> AppResult<Outcome> {
     let services = match &o.services {
         Some(keys) => {
             validate::list("services", keys)?;
+            let found: HashMap<String, i64> = service::Entity::find()
+                .filter(service::Column::Key.is_in(keys.iter().map(|k| k.trim())))
+                .all(w.tx())
+                .await?
+                .into_iter()
+                .map(|s| (s.key, s.id))
+                .collect();
             let mut ids = BTreeSet::new();
             for k in keys {
-                let id = service::Entity::find()
-                    .filter(service::Column::Key.eq(k.trim()))
-                    .one(w.tx())
-                    .await?
-                    .map(|s| s.id)
-                    .ok_or_else(|| {
-                        AppError::not_found(format!("`services`: no service with key {k:?}"))
-                    })?;
-                ids.insert(id);
+                let id = found.get(k.trim()).ok_or_else(|| {
+                    AppError::not_found(format!("`services`: no service with key {k:?}"))
+                })?;
+                ids.insert(*id);
             }
             Some(ids)
         }
@@ -550,10 +548,8 @@ async fn offering(w: &mut Work, o: &OfferingRow) -> AppResult<Outcome> {
         }
         None => None,
     };
-    let found = service_offering::Entity::find()
-        .filter(service_offering::Column::Key.eq(&key))
-        .one(w.tx())
-        .await?;
+    let found =
+        by_key::<service_offering::Entity, _>(w.tx(), service_offering::Column::Key, &key).await?;
     let Some(before) = found else {
         let row = service_offering::ActiveModel {
             key: Set(key),

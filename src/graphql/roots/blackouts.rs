@@ -3,8 +3,8 @@
 use async_graphql::{Context, ID, MaybeUndefined, Object, Result};
 use chrono::{DateTime, TimeZone, Utc};
 
-use super::{ids, patch};
-use crate::domain::{BlackoutPatch, NewBlackout, Patch};
+use super::{ids, patch, patch_ids};
+use crate::domain::{BlackoutPatch, NewBlackout};
 use crate::error::AppError;
 use crate::graphql::ids::{Kind, decode, decode_opt};
 use crate::graphql::types::*;
@@ -105,11 +105,7 @@ impl BlackoutsMutation {
         service_ids: MaybeUndefined<Vec<ID>>,
     ) -> Result<BlackoutWindow> {
         let id = decode(&id, Kind::BlackoutWindow, "id")?;
-        let services = match service_ids {
-            MaybeUndefined::Value(v) => Patch::Set(ids(&v, Kind::Service, "serviceIds")?),
-            MaybeUndefined::Null => Patch::Clear,
-            MaybeUndefined::Undefined => Patch::Keep,
-        };
+        let services = patch_ids(service_ids, Kind::Service, "serviceIds")?;
         let p = BlackoutPatch {
             name: patch(name),
             reason: patch(reason),

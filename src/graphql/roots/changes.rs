@@ -1,13 +1,13 @@
 //! Changes: the list, look-ups, every move of their lifecycle and their live events.
 
-use async_graphql::{Context, ID, MaybeUndefined, Object, Result, Subscription};
+use async_graphql::{Context, ID, Object, Result, Subscription};
 use chrono::{DateTime, Utc};
 use entity::change;
 use futures_util::Stream;
 
-use super::{ids, patch, patch_id};
+use super::{ids, patch, patch_id, patch_ids};
 use crate::domain::events::DomainEvent;
-use crate::domain::{ChangePatch, Governance, NewChange, Patch, Review};
+use crate::domain::{ChangePatch, Governance, NewChange, Review};
 use crate::graphql::connection::{self, Conn};
 use crate::graphql::enums::*;
 use crate::graphql::ids::{Kind, decode, decode_opt};
@@ -104,11 +104,7 @@ impl ChangesMutation {
         expected_version: Option<i32>,
     ) -> Result<Change> {
         let id = decode(&id, Kind::Change, "id")?;
-        let services = match input.service_ids {
-            MaybeUndefined::Value(v) => Patch::Set(ids(&v, Kind::Service, "serviceIds")?),
-            MaybeUndefined::Null => Patch::Clear,
-            MaybeUndefined::Undefined => Patch::Keep,
-        };
+        let services = patch_ids(input.service_ids, Kind::Service, "serviceIds")?;
         let p = ChangePatch {
             title: patch(input.title),
             description: patch(input.description),

@@ -73,6 +73,11 @@ fn patch_id(v: MaybeUndefined<ID>, kind: Kind, field: &str) -> AppResult<Patch<i
     patch::<ID, ID>(v).try_map(|id| decode(&id, kind, field))
 }
 
+/// A list of IDs of `kind` in an update: absent stays, null clears, a list sets.
+fn patch_ids(v: MaybeUndefined<Vec<ID>>, kind: Kind, field: &str) -> AppResult<Patch<Vec<i64>>> {
+    patch::<Vec<ID>, Vec<ID>>(v).try_map(|v| ids(&v, kind, field))
+}
+
 /// A list argument of IDs of `kind`.
 fn ids(v: &[ID], kind: Kind, field: &str) -> AppResult<Vec<i64>> {
     v.iter().map(|id| decode(id, kind, field)).collect()

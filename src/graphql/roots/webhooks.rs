@@ -2,8 +2,7 @@
 
 use async_graphql::{Context, ID, MaybeUndefined, Object, Result};
 
-use super::{ids, patch};
-use crate::domain::Patch;
+use super::{ids, patch, patch_ids};
 use crate::domain::webhooks::{DeliveryFilter, EndpointPatch, NewEndpoint};
 use crate::error::AppError;
 use crate::graphql::enums::{DeliveryStatus, WebhookEventType};
@@ -128,8 +127,8 @@ impl WebhooksMutation {
             description: patch(description),
             event_types: patch::<_, Vec<WebhookEventType>>(event_types)
                 .try_map(|v| Ok(types(v)))?,
-            service_ids: id_list(service_ids, Kind::Service, "serviceIds")?,
-            project_ids: id_list(project_ids, Kind::Project, "projectIds")?,
+            service_ids: patch_ids(service_ids, Kind::Service, "serviceIds")?,
+            project_ids: patch_ids(project_ids, Kind::Project, "projectIds")?,
             ..Default::default()
         };
         let e = gov(ctx)
@@ -213,13 +212,4 @@ async fn set_paused(ctx: &Context<'_>, id: &ID, paused: bool) -> Result<WebhookE
         .update_webhook(Viewer::of(ctx), row, None, p)
         .await?;
     Ok(WebhookEndpoint(e))
-}
-
-/// A list of IDs of an update: absent stays, null or empty clears, a list sets.
-fn id_list(v: MaybeUndefined<Vec<ID>>, kind: Kind, field: &str) -> Result<Patch<Vec<i64>>> {
-    Ok(match v {
-        MaybeUndefined::Value(v) => Patch::Set(ids(&v, kind, field)?),
-        MaybeUndefined::Null => Patch::Clear,
-        MaybeUndefined::Undefined => Patch::Keep,
-    })
 }
